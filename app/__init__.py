@@ -1,0 +1,89 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+
+import swagger_ui_bundle
+from flask import Flask, send_from_directory
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.common.http import register_http_rules
+from app.common.json import JSONProvider
+from config import Config, get_config
+
+
+def create_app(config: Config | str | None = None) -> Flask:
+    """Build the app; `config` is a Config instance, an APP_ENV name, or None for APP_ENV."""
+    config = config if isinstance(config, Config) else get_config(config)
+    config.check()
+    app = Flask(__name__, instance_relative_config=True)
+    app.json = JSONProvider(app)
+    app.config.from_object(config)
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    if app.config["PROXY_FIX_X_FOR"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)
+    register_http_rules(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app.extensions import api, db, jwt, limiter, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True)
+    jwt.init_app(app)
+    limiter.init_app(app)
+    api.init_app(app)
+    if app.config["CORS_ORIGINS"]:
+        from flask_cors import CORS
+
+        CORS(app, origins=app.config["CORS_ORIGINS"], expose_headers=["X-Total-Count"])
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.accounts.routes import blp as accounts
+    from app.auth.routes import blp as auth
+    from app.categories.routes import blp as categories
+    from app.extensions import api
+    from app.transactions.routes import blp as transactions
+    from app.users.routes import blp as users
+
+    for blueprint in (auth, users, accounts, categories, transactions):
+        api.register_blueprint(blueprint)
+
+    # Swagger UI's scripts come from the swagger-ui-bundle package, ReDoc's from app/static:
+    # the docs work offline, with no CDN.
+    @app.get("/docs-assets/swagger-ui/<path:filename>")
+    def swagger_ui_assets(filename):
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from app.errors import register_error_handlers as register
+
+    register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)
+
+
+@event.listens_for(Engine, "connect")
+def sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    """SQLite: enforce foreign keys, let readers and a writer overlap, wait instead of failing."""
+    if type(dbapi_connection).__module__ == "sqlite3":
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()

@@ -1,0 +1,1 @@
+"""Accounts: where money is held, one currency each."""

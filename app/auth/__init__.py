@@ -1,0 +1,1 @@
+"""Authentication: passwords, tokens, the token blocklist and login rate limits."""

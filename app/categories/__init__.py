@@ -1,0 +1,1 @@
+"""Categories: how a user classifies income and expenses; each user has their own."""

@@ -1,0 +1,45 @@
+"""The Category model."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.common.db import enum_column
+from app.extensions import db
+
+CATEGORY_KINDS = ("income", "expense")
+
+#: What a new user starts with: enough to classify a first month without setup.
+DEFAULT_CATEGORIES = (
+    ("Salary", "income"),
+    ("Other income", "income"),
+    ("Groceries", "expense"),
+    ("Housing", "expense"),
+    ("Utilities", "expense"),
+    ("Transport", "expense"),
+    ("Dining out", "expense"),
+    ("Health", "expense"),
+    ("Entertainment", "expense"),
+    ("Shopping", "expense"),
+)
+
+
+class Category(db.Model):
+    __tablename__ = "categories"
+    __table_args__ = (sa.UniqueConstraint("user_id", "name", name="uq_categories_user_id_name"),)
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    kind: Mapped[str] = mapped_column(
+        enum_column(*CATEGORY_KINDS, name="category_kind"), nullable=False, default="expense"
+    )
+    parent_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("categories.id", ondelete="SET NULL"), index=True
+    )
+
+    def __repr__(self) -> str:
+        return f"<Category {self.id} {self.name!r}>"

@@ -1,0 +1,78 @@
+"""/categories/ — the caller's own categories."""
+
+from flask.views import MethodView
+
+from app.categories import service
+from app.categories.models import Category
+from app.categories.schemas import CategoryCreateSchema, CategorySchema, CategoryUpdateSchema
+from app.common.api import Blueprint
+from app.common.auth import current_user, get_owned
+from app.common.pagination import TOTAL_COUNT_HEADER, paginate
+from app.common.schemas import PageArgsSchema
+from app.extensions import db
+
+blp = Blueprint("categories", __name__, url_prefix="/categories", description="Categories")
+
+
+@blp.route("/")
+class CategoryList(MethodView):
+    @blp.login_required
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, CategorySchema(many=True), headers=TOTAL_COUNT_HEADER)
+    def get(self, args):
+        """List the caller's categories"""
+        stmt = service.list_stmt(current_user().id)
+        items, headers = paginate(stmt, args["skip"], args["limit"])
+        return items, 200, headers
+
+    @blp.login_required
+    @blp.arguments(CategoryCreateSchema)
+    @blp.response(201, CategorySchema)
+    @blp.alt_response(404, description="The parent category is not the caller's")
+    @blp.alt_response(409, description="A category with that name exists")
+    def post(self, data):
+        """Create a category"""
+        category = service.create(current_user().id, data)
+        db.session.commit()
+        return category
+
+
+@blp.route("/<int:category_id>")
+class CategoryDetail(MethodView):
+    @blp.login_required
+    @blp.response(200, CategorySchema)
+    @blp.alt_response(404, description="No such category of the caller's")
+    def get(self, category_id):
+        """One category"""
+        return get_owned(Category, category_id, current_user().id)
+
+    def _update(self, data, category_id):
+        category = service.update(current_user().id, category_id, data)
+        db.session.commit()
+        return category
+
+    @blp.login_required
+    @blp.arguments(CategoryUpdateSchema)
+    @blp.response(200, CategorySchema)
+    @blp.alt_response(404, description="No such category of the caller's")
+    @blp.alt_response(409, description="A category with that name exists")
+    def put(self, data, category_id):
+        """Change a category (only the fields given)"""
+        return self._update(data, category_id)
+
+    @blp.login_required
+    @blp.arguments(CategoryUpdateSchema)
+    @blp.response(200, CategorySchema)
+    @blp.alt_response(404, description="No such category of the caller's")
+    @blp.alt_response(409, description="A category with that name exists")
+    def patch(self, data, category_id):
+        """Change a category (only the fields given)"""
+        return self._update(data, category_id)
+
+    @blp.login_required
+    @blp.response(204)
+    @blp.alt_response(404, description="No such category of the caller's")
+    def delete(self, category_id):
+        """Delete a category; its transactions become uncategorised"""
+        service.delete_category(current_user().id, category_id)
+        db.session.commit()

@@ -1,0 +1,1 @@
+"""Building blocks shared by every resource: API, schemas, money, paging, auth."""

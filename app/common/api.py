@@ -1,0 +1,83 @@
+"""flask-smorest's Api and Blueprint, adapted to our contract.
+
+- `Api` answers every HTTP error in the one shape
+  `{"code", "status", "message", "errors"?}`;
+- `Blueprint` parses JSON bodies with exact decimals and offers `login_required`, which also
+  documents the bearer security and the 401 answer (bemserver-api style).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+import flask_smorest
+from flask_jwt_extended import verify_jwt_in_request
+from webargs import core
+from webargs.flaskparser import FlaskParser, abort, is_json_request
+from werkzeug.exceptions import HTTPException
+
+from app.common import json as exact_json
+
+VALIDATION_MESSAGE = "The request was well-formed but some of its values are invalid."
+
+
+def error_payload(code: int, status: str, message: str, errors: Any = None) -> dict[str, Any]:
+    payload: dict[str, Any] = {"code": code, "status": status, "message": message}
+    if errors:
+        payload["errors"] = errors
+    return payload
+
+
+class Api(flask_smorest.Api):
+    def handle_http_exception(self, error: HTTPException):
+        data = getattr(error, "data", None) or {}
+        errors = data.get("errors") or data.get("messages")
+        if errors and error.code == 422:
+            message = data.get("message", VALIDATION_MESSAGE)
+        else:
+            message = data.get("message") or error.description or error.name
+        headers = dict(data.get("headers") or {})
+        if error.code == 405 and error.valid_methods:
+            headers["Allow"] = ", ".join(sorted(error.valid_methods))
+        return error_payload(error.code, error.name, message, errors), error.code, headers
+
+
+class ExactJSONParser(FlaskParser):
+    """webargs parses JSON itself; make it read numbers as Decimal like the rest of the app."""
+
+    DEFAULT_VALIDATION_STATUS = 422
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return core.missing
+        try:
+            return exact_json.loads(req.get_data(cache=True))
+        except UnicodeDecodeError as exc:
+            raise json.JSONDecodeError("Body is not UTF-8", "", 0) from exc
+
+    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
+        abort(400, message="The body is not valid JSON.", messages={"json": ["Invalid JSON body."]})
+
+
+class Blueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = ExactJSONParser()
+
+    def login_required(self, func=None, *, fresh: bool = False, refresh: bool = False):
+        """Require a valid access token (or a fresh one, or a refresh token).
+
+        Also documents the security scheme and the 401 answer.
+        """
+        if func is None:
+            return functools.partial(self.login_required, fresh=fresh, refresh=refresh)
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            verify_jwt_in_request(fresh=fresh, refresh=refresh)
+            return func(*args, **kwargs)
+
+        wrapper = self.doc(security=[{"OAuth2PasswordBearer": []}])(wrapper)
+        return self.alt_response(401, description="Missing, invalid, expired or revoked token")(
+            wrapper
+        )

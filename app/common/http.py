@@ -1,0 +1,73 @@
+"""Request and response rules that hold for every endpoint.
+
+- a body must be JSON (415 otherwise), except where a view class lists what it `accepts`;
+- ids in paths are 32-bit: a larger one is a 404 rather than a database error;
+- security headers on every response, `no-store` on anything personal.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+from werkzeug.exceptions import UnsupportedMediaType
+from werkzeug.routing import IntegerConverter
+
+from app.common.schemas import MAX_ID
+
+JSON = ("application/json",)
+BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+#: Public, non-personal pages that may be cached.
+CACHEABLE_PREFIXES = ("/static/", "/docs-assets/")
+DOCS_PATHS = ("/swagger-ui", "/redoc")
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' blob:; "
+    "style-src 'self' 'unsafe-inline' https://fonts.googleapis.com; img-src 'self' data: blob:; "
+    "font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'"
+)
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` that refuses ids beyond the 32-bit range (PostgreSQL would raise)."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def accepted_types() -> tuple[str, ...]:
+    view = current_app.view_functions.get(request.endpoint)
+    return getattr(getattr(view, "view_class", None), "accepts", JSON)
+
+
+def check_content_type() -> None:
+    if request.method not in BODY_METHODS or not request.content_length:
+        return
+    if request.endpoint is None:
+        return  # a 404 or 405 answers first
+    if request.mimetype not in accepted_types():
+        expected = " or ".join(accepted_types())
+        raise UnsupportedMediaType(
+            f"Send the body as {expected}, not {request.mimetype or 'an unnamed type'}."
+        )
+
+
+def security_headers(response):
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    if request.path.startswith(DOCS_PATHS):
+        headers.setdefault("Content-Security-Policy", DOCS_CSP)
+    elif not request.path.startswith(CACHEABLE_PREFIXES):
+        headers.setdefault("Content-Security-Policy", API_CSP)
+        headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def register_http_rules(app: Flask) -> None:
+    """Must run before any route is added: rules bind their converters when added."""
+    app.url_map.converters["int"] = IdConverter
+    # Every path works with and without its trailing slash, with no redirect.
+    app.url_map.strict_slashes = False
+    app.before_request(check_content_type)
+    app.after_request(security_headers)

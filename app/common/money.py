@@ -1,0 +1,90 @@
+"""The one money type: integer minor units beside an ISO 4217 currency.
+
+Amounts travel as decimal strings and are stored as integers; nothing here uses float.
+Currency digits come from ISO's own table (the `iso4217` package).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from iso4217 import Currency
+
+#: Amounts and opening balances stay below this many minor units (999,999,999,999.99 USD).
+MAX_AMOUNT_MINOR = 10**14
+#: A balance may never leave +/- this many minor units (enforced by a CHECK constraint).
+MAX_BALANCE_MINOR = 9 * 10**17
+#: The most minor-unit digits any ISO 4217 currency has (CLF, UYW): the common scale that
+#: lets amounts in different currencies be compared as written.
+COMMON_SCALE_DIGITS = 4
+#: Digits beyond which a number is refused before it is even built (64-bit integers hold 18).
+MAX_DIGITS = 19
+
+
+class MoneyError(ValueError):
+    """An amount that cannot be represented exactly in its currency."""
+
+
+def digits(currency: str) -> int:
+    """Minor-unit digits of an ISO 4217 currency code (USD 2, JPY 0, BHD 3)."""
+    try:
+        exponent = Currency(currency.upper()).exponent
+    except ValueError:
+        raise MoneyError(f"{currency!r} is not an ISO 4217 currency code.") from None
+    if exponent is None:
+        raise MoneyError(f"{currency} has no minor unit and cannot hold money here.")
+    return exponent
+
+
+def is_currency(code: str) -> bool:
+    try:
+        digits(code)
+    except MoneyError:
+        return False
+    return True
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    """Exact minor units of `amount`; more decimal places than the currency has is an error.
+
+    Works on the decimal's digits directly: Decimal arithmetic would round to its context's
+    28 significant digits and could silently accept "1.000…0001" as 1.
+    """
+    places = digits(currency)
+    sign, digit_tuple, exponent = amount.as_tuple()
+    if not isinstance(exponent, int):
+        raise MoneyError("Not a finite decimal amount.")
+    significant = "".join(map(str, digit_tuple)).rstrip("0")
+    if not significant:
+        return 0
+    exponent += len(digit_tuple) - len(significant)
+    if exponent + places < 0:
+        raise MoneyError(
+            f"{currency} amounts have at most {places} decimal place{'s' if places != 1 else ''}."
+        )
+    if len(significant) + exponent + places > MAX_DIGITS:
+        raise MoneyError("Amount is too large.")
+    minor = int(significant) * 10 ** (exponent + places)
+    return -minor if sign else minor
+
+
+def to_decimal(minor: int, currency: str) -> Decimal:
+    return Decimal(minor).scaleb(-digits(currency))
+
+
+def format_minor(minor: int, currency: str) -> str:
+    """The decimal string of `minor` units, always with the currency's number of decimals."""
+    places = digits(currency)
+    return f"{Decimal(minor).scaleb(-places):.{places}f}"
+
+
+def to_common_scale(minor: int, currency: str) -> int:
+    """`minor` on the common 10^-4 scale, so that JPY 1200 compares above USD 12.50."""
+    return minor * 10 ** (COMMON_SCALE_DIGITS - digits(currency))
+
+
+def decimal_to_common_scale(amount: Decimal, *, round_up: bool) -> int:
+    """A filter bound on the common scale; bounds finer than 10^-4 round inwards."""
+    scaled = amount.scaleb(COMMON_SCALE_DIGITS)
+    integral = scaled.to_integral_value(rounding="ROUND_CEILING" if round_up else "ROUND_FLOOR")
+    return int(integral)

@@ -1,0 +1,155 @@
+"""The base Schema and the fields every resource shares: Money, Text, Id, paging."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from app.common import money
+
+#: The largest id a path or body may name (ids are 32-bit integers on every database).
+MAX_ID = 2**31 - 1
+MAX_LIMIT = 1000
+DECIMAL_STRING = re.compile(r"^-?\d{1,40}(\.\d{1,40})?$")
+
+
+class Schema(ma.Schema):
+    class Meta:
+        # Unknown and read-only fields are a 422, never silently dropped; the OpenAPI document
+        # then says additionalProperties: false.
+        unknown = ma.RAISE
+
+
+class Text(fields.String):
+    """A string PostgreSQL can store: no NUL bytes, no lone surrogates."""
+
+    def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise ma.ValidationError("Must not contain NUL characters.")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ma.ValidationError("Must be valid Unicode text.") from None
+        return text
+
+
+def Name(**kwargs: Any) -> Text:  # noqa: N802 - a field factory reads like a field class
+    """A required-looking, trimmed, non-empty name of at most 100 characters."""
+    return Text(validate=validate.Length(min=1, max=100), **kwargs)
+
+
+class Id(fields.Integer):
+    """A reference to a row: a strict positive integer within the id range."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+class Money(fields.Field):
+    """An exact amount: a decimal string (or JSON number) in, a decimal string out.
+
+    Loading gives a finite `Decimal`; services turn it into minor units once they know the
+    currency (`money.to_minor`), which is where too many decimal places becomes a 422.
+    Dumping formats integer minor units with the currency found on the same object.
+    """
+
+    default_error_messages = {
+        "invalid": 'Must be a decimal number such as "1234.50".',
+        "not_finite": "Must be a finite number (NaN and Infinity are not amounts).",
+        "too_large": "Must be below 10^14 minor units (999,999,999,999.99 USD) in magnitude.",
+    }
+
+    def __init__(self, *, currency_attribute: str = "currency", positive: bool = False, **kwargs):
+        self.currency_attribute = currency_attribute
+        self.positive = positive
+        metadata = kwargs.pop("metadata", {})
+        metadata.setdefault("example", "1234.50")
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr, data, **kwargs) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+            raise self.make_error("invalid")
+        if isinstance(value, str) and not DECIMAL_STRING.match(value):
+            raise self.make_error("invalid")
+        try:
+            amount = Decimal(value)
+        except InvalidOperation:
+            raise self.make_error("invalid") from None
+        if not amount.is_finite():
+            raise self.make_error("not_finite")
+        if amount.adjusted() >= 14:
+            raise self.make_error("too_large")
+        if self.positive and amount <= 0:
+            raise ma.ValidationError("Must be greater than zero; the type gives the direction.")
+        return amount
+
+    def _serialize(self, value: Any, attr, obj, **kwargs) -> str | None:
+        if value is None:
+            return None
+        currency = (
+            obj[self.currency_attribute]
+            if isinstance(obj, dict)
+            else getattr(obj, self.currency_attribute)
+        )
+        return money.format_minor(value, currency)
+
+
+class Currency(fields.String):
+    """An ISO 4217 code with a minor unit; upper-cased on the way in."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = kwargs.pop("metadata", {})
+        metadata.update(example="USD", pattern="^[A-Za-z]{3}$")
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
+        code = super()._deserialize(value, attr, data, **kwargs).upper()
+        if not money.is_currency(code):
+            raise ma.ValidationError(
+                f"{value!r} is not an ISO 4217 currency code with a minor unit."
+            )
+        return code
+
+
+class PageArgsSchema(Schema):
+    """`skip`/`limit` paging, as the original API had it."""
+
+    skip = fields.Integer(
+        load_default=0, validate=validate.Range(min=0, max=2**62), metadata={"example": 0}
+    )
+    limit = fields.Integer(
+        load_default=100,
+        validate=validate.Range(min=0, max=MAX_LIMIT),
+        metadata={"description": f"At most {MAX_LIMIT}."},
+    )
+
+
+class CalendarDate(fields.Field):
+    """A calendar date `YYYY-MM-DD`; an ISO datetime is accepted too and keeps the calendar date
+    written in its own offset (as the original API's clients send it)."""
+
+    default_error_messages = {"invalid": "Must be a date YYYY-MM-DD (or an ISO 8601 datetime)."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = kwargs.pop("metadata", {})
+        metadata.update(type="string", format="date", example="2026-01-31")
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr, data, **kwargs) -> date:
+        if not isinstance(value, str) or len(value) > 64:
+            raise self.make_error("invalid")
+        try:
+            if len(value) == 10:
+                return date.fromisoformat(value)
+            return datetime.fromisoformat(value).date()
+        except ValueError:
+            raise self.make_error("invalid") from None
+
+    def _serialize(self, value: Any, attr, obj, **kwargs) -> str | None:
+        return None if value is None else value.isoformat()

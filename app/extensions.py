@@ -1,0 +1,27 @@
+"""Bare extension objects, bound to the app in `create_app` (cookiecutter-flask style)."""
+
+from flask_jwt_extended import JWTManager
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import MetaData
+
+from app.common.api import Api
+
+# Named constraints: Alembic can drop them (SQLite batch mode needs names) and errors.py can
+# map an IntegrityError to a status by the constraint's name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+migrate = Migrate()
+jwt = JWTManager()
+api = Api()
+# Limits are declared per route (failed logins, registration); nothing is limited by default.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -1,0 +1,1 @@
+"""Transactions: income, expenses and transfers that move money between accounts."""

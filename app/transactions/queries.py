@@ -1,0 +1,51 @@
+"""The transaction list: filters, sorting and paging, as one SELECT scoped to the caller."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, or_, select
+
+from app.common import money
+from app.transactions.models import Transaction
+
+SORT_COLUMNS = {"date": Transaction.date, "amount": Transaction.amount_scaled}
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_stmt(user_id: int, args: dict) -> Select:
+    """The caller's transactions matching `args` (TransactionQueryArgsSchema), ordered.
+
+    Ties are broken by id in the same direction, so pages never overlap or skip rows.
+    """
+    t = Transaction
+    stmt = select(t).where(t.user_id == user_id)
+    if "start_date" in args:
+        stmt = stmt.where(t.date >= args["start_date"])
+    if "end_date" in args:
+        stmt = stmt.where(t.date <= args["end_date"])
+    if "category_id" in args:
+        stmt = stmt.where(t.category_id == args["category_id"])
+    if args.get("uncategorized"):
+        stmt = stmt.where(t.category_id.is_(None))
+    if "transaction_type" in args:
+        stmt = stmt.where(t.type == args["transaction_type"])
+    if "account_id" in args:
+        account_id = args["account_id"]
+        stmt = stmt.where(or_(t.account_id == account_id, t.transfer_account_id == account_id))
+    if "min_amount" in args:
+        bound = money.decimal_to_common_scale(args["min_amount"], round_up=True)
+        stmt = stmt.where(t.amount_scaled >= bound)
+    if "max_amount" in args:
+        bound = money.decimal_to_common_scale(args["max_amount"], round_up=False)
+        stmt = stmt.where(t.amount_scaled <= bound)
+    if "q" in args:
+        pattern = f"%{escape_like(args['q'])}%"
+        stmt = stmt.where(
+            or_(t.description.ilike(pattern, escape="\\"), t.payee.ilike(pattern, escape="\\"))
+        )
+    column = SORT_COLUMNS[args["sort_by"]]
+    if args["order"] == "asc":
+        return stmt.order_by(column.asc(), t.id.asc())
+    return stmt.order_by(column.desc(), t.id.desc())

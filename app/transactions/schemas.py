@@ -1,0 +1,79 @@
+"""Transaction schemas: create, update (partial), list query arguments, output."""
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from app.common.schemas import CalendarDate, Id, Money, PageArgsSchema, Schema, Text
+from app.transactions.models import TRANSACTION_TYPES
+
+
+class TransactionUpdateSchema(Schema):
+    account_id = Id()
+    type = fields.String(validate=validate.OneOf(TRANSACTION_TYPES))
+    amount = Money(positive=True)
+    date = CalendarDate()
+    description = Text(validate=validate.Length(max=500))
+    payee = Text(allow_none=True, validate=validate.Length(max=200))
+    category_id = Id(allow_none=True)
+    transfer_account_id = Id(
+        allow_none=True, metadata={"description": "The destination of a transfer."}
+    )
+
+
+class TransactionCreateSchema(TransactionUpdateSchema):
+    account_id = Id(required=True)
+    type = fields.String(required=True, validate=validate.OneOf(TRANSACTION_TYPES))
+    amount = Money(required=True, positive=True)
+    date = CalendarDate(metadata={"description": "Defaults to today (UTC)."})
+    description = Text(load_default="", validate=validate.Length(max=500))
+
+    @validates_schema
+    def transfer_has_destination(self, data, **kwargs):
+        if data["type"] == "transfer" and data.get("transfer_account_id") is None:
+            raise ValidationError("A transfer needs a transfer_account_id.", "transfer_account_id")
+        if data["type"] != "transfer" and data.get("transfer_account_id") is not None:
+            raise ValidationError(
+                "Only transfers have a transfer_account_id.", "transfer_account_id"
+            )
+
+
+class TransactionSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    user_id = fields.Integer(dump_only=True)
+    account_id = fields.Integer(dump_only=True)
+    category_id = fields.Integer(dump_only=True, allow_none=True)
+    type = fields.String(dump_only=True)
+    amount = Money(dump_only=True)
+    currency = fields.String(dump_only=True)
+    date = CalendarDate(dump_only=True)
+    description = fields.String(dump_only=True)
+    payee = fields.String(dump_only=True, allow_none=True)
+    transfer_account_id = fields.Integer(dump_only=True, allow_none=True)
+    created_at = fields.DateTime(dump_only=True)
+    updated_at = fields.DateTime(dump_only=True)
+
+
+class TransactionQueryArgsSchema(PageArgsSchema):
+    start_date = fields.Date(metadata={"description": "Inclusive."})
+    end_date = fields.Date(metadata={"description": "Inclusive."})
+    category_id = Id()
+    uncategorized = fields.Boolean(metadata={"description": "Only transactions with no category."})
+    transaction_type = fields.String(validate=validate.OneOf(TRANSACTION_TYPES))
+    account_id = Id(metadata={"description": "On that account, transfers into it included."})
+    min_amount = Money(metadata={"description": "Inclusive; compares decimal values as written."})
+    max_amount = Money(metadata={"description": "Inclusive; compares decimal values as written."})
+    q = Text(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "Case-insensitive text in description or payee."},
+    )
+    sort_by = fields.String(load_default="date", validate=validate.OneOf(("date", "amount")))
+    order = fields.String(load_default="desc", validate=validate.OneOf(("asc", "desc")))
+
+    @validates_schema
+    def ranges_are_ordered(self, data, **kwargs):
+        for low, high in (("start_date", "end_date"), ("min_amount", "max_amount")):
+            if low in data and high in data and data[low] > data[high]:
+                raise ValidationError(f"Must not be before {low}.", high)
+        if data.get("uncategorized") and "category_id" in data:
+            raise ValidationError(
+                "Use category_id or uncategorized=true, not both.", "uncategorized"
+            )

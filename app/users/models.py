@@ -1,0 +1,33 @@
+"""The User model."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.common.db import UTCDateTime, utcnow
+from app.extensions import db
+
+
+def canonical_username(username: str) -> str:
+    """NFKC + casefold: "ÉVA" and "éva" are one user (SQL lower() folds only ASCII on SQLite)."""
+    return unicodedata.normalize("NFKC", username).casefold()
+
+
+class User(db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    username_canonical: Mapped[str] = mapped_column(sa.String(256), nullable=False, unique=True)
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    password_hash: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    # Bumped on password change: every token carrying an older version stops working.
+    token_version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.username!r}>"

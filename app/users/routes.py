@@ -1,0 +1,84 @@
+"""/users/ — registration — and /users/me/ — the caller's own profile."""
+
+from flask import current_app
+from flask.views import MethodView
+
+from app.common.api import Blueprint
+from app.common.auth import current_user
+from app.errors import Forbidden
+from app.extensions import db, limiter
+from app.users import service
+from app.users.schemas import (
+    PasswordChangeSchema,
+    PasswordConfirmSchema,
+    UserCreateSchema,
+    UserSchema,
+    UserUpdateSchema,
+)
+
+blp = Blueprint("users", __name__, url_prefix="/users", description="Registration and profile")
+
+
+def registration_limit() -> str:
+    return current_app.config["REGISTER_RATE_LIMIT"]
+
+
+@blp.route("/")
+class UserList(MethodView):
+    decorators = [limiter.limit(registration_limit, methods=["POST"])]
+
+    @blp.arguments(UserCreateSchema)
+    @blp.response(201, UserSchema)
+    @blp.alt_response(403, description="Registration is closed on this instance")
+    @blp.alt_response(409, description="The username is taken")
+    @blp.alt_response(429, description="Too many registrations from this address")
+    def post(self, data):
+        """Register a new user"""
+        if not current_app.config["ALLOW_REGISTRATION"]:
+            raise Forbidden("Registration is closed on this instance.")
+        user = service.register(**data)
+        db.session.commit()
+        return user
+
+
+@blp.route("/me/")
+class Me(MethodView):
+    @blp.login_required
+    @blp.response(200, UserSchema)
+    def get(self):
+        """The caller's profile"""
+        return current_user()
+
+    @blp.login_required
+    @blp.arguments(UserUpdateSchema)
+    @blp.response(200, UserSchema)
+    def patch(self, data):
+        """Change the caller's email"""
+        user = current_user()
+        if "email" in data:
+            user.email = data["email"]
+        db.session.commit()
+        return user
+
+    @blp.login_required(fresh=True)
+    @blp.arguments(PasswordConfirmSchema)
+    @blp.response(204)
+    @blp.alt_response(403, description="The password is wrong")
+    def delete(self, data):
+        """Delete the caller and all their data (needs the password and a fresh token)"""
+        user = current_user()
+        service.check_password(user, data["password"])
+        service.delete_user(user)
+        db.session.commit()
+
+
+@blp.route("/me/password")
+class MyPassword(MethodView):
+    @blp.login_required(fresh=True)
+    @blp.arguments(PasswordChangeSchema)
+    @blp.response(204)
+    @blp.alt_response(403, description="The current password is wrong")
+    def post(self, data):
+        """Change the caller's password (needs a fresh token); every older token stops working"""
+        service.change_password(current_user(), data["current_password"], data["new_password"])
+        db.session.commit()
