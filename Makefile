@@ -3,10 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/finance_test
+# Two workers: the suite is CPU-bound and this machine has two cores.
+PYTEST_ARGS ?= -n 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test venv dev-venv lint format migrate clean
+.PHONY: run test venv dev-venv lint format clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,3 +39,8 @@ format: dev-venv
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+## make bench: seed 1M transactions (cached), serve under gunicorn, measure with wrk. See bench/.
+bench: dev-venv
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python -m bench.run

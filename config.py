@@ -20,6 +20,8 @@ load_dotenv(BASE_DIR / ".env")
 
 MIN_SECRET_LENGTH = 32
 WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "please-change-me"}
+#: A random key of 32+ characters has far more distinct characters; "x" * 40 is not a key.
+MIN_SECRET_DISTINCT_CHARACTERS = 8
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -56,6 +58,10 @@ class Config:
     JWT_ALGORITHM = "HS256"
     JWT_DECODE_ALGORITHMS = ["HS256"]
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down must not turn every login into a 500: each process falls back to counting in
+    # memory (and returns to Redis once it answers), and never fails a request over a counter.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
 
     API_TITLE = "Personal Finance Tracker API"
     API_VERSION = "1.0.0"
@@ -65,7 +71,7 @@ class Config:
     OPENAPI_SWAGGER_UI_PATH = "/swagger-ui"
     OPENAPI_SWAGGER_UI_URL = "/docs-assets/swagger-ui/"
     OPENAPI_REDOC_PATH = "/redoc"
-    OPENAPI_REDOC_URL = "/static/redoc/redoc.standalone.js"
+    OPENAPI_REDOC_URL = "/docs-assets/redoc/redoc.standalone.js"  # app/docs.py
     API_SPEC_OPTIONS = {
         "info": {
             "description": "Accounts, categories and transactions of one person, with exact money.",
@@ -107,6 +113,11 @@ class Config:
         self.PROXY_FIX_X_FOR = env_int("PROXY_FIX_X_FOR", 0)
         self.CORS_ORIGINS = [o.strip() for o in env("CORS_ORIGINS", "").split(",") if o.strip()]
         self.LOG_LEVEL = env("LOG_LEVEL", "INFO").upper()
+        # Prometheus metrics at /metrics (app.observability); off unless asked for.
+        self.METRICS_ENABLED = env_bool("METRICS_ENABLED", False)
+        # Under gunicorn: an empty directory shared by the workers (read by prometheus_client
+        # itself too, so set it in the environment, not only here).
+        self.PROMETHEUS_MULTIPROC_DIR = env("PROMETHEUS_MULTIPROC_DIR", "")
         # argon2id; the defaults are argon2-cffi's (RFC 9106 low-memory), above OWASP's minimum.
         self.ARGON2_TIME_COST = env_int("ARGON2_TIME_COST", 3)
         self.ARGON2_MEMORY_COST = env_int("ARGON2_MEMORY_COST", 65536)
@@ -162,7 +173,11 @@ class ProductionConfig(Config):
             raise RuntimeError("DATABASE_URL must be set in production.")
         for name in ("SECRET_KEY", "JWT_SECRET_KEY"):
             value = getattr(self, name)
-            if value.lower() in WEAK_SECRETS or len(value) < MIN_SECRET_LENGTH:
+            if (
+                value.lower() in WEAK_SECRETS
+                or len(value) < MIN_SECRET_LENGTH
+                or len(set(value)) < MIN_SECRET_DISTINCT_CHARACTERS
+            ):
                 raise RuntimeError(
                     f"{name} must be set to a random string of at least {MIN_SECRET_LENGTH} "
                     'characters in production (python -c "import secrets; '

@@ -19,3 +19,29 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn 25+ opens a control socket under $HOME by default: the container's user has no home,
+# and several instances on one host would share one path. Nothing here uses it.
+control_socket_disable = True
+# Worker heartbeat files on tmpfs: in a container /tmp is an overlay disk that can stall them.
+# (gunicorn creates them with mkstemp, so a shared directory is safe.)
+SHM = "/dev/shm"  # noqa: S108
+worker_tmp_dir = SHM if os.path.isdir(SHM) else None
+
+
+def on_starting(server):
+    """Prometheus multiprocess mode (METRICS_ENABLED): start from an empty PROMETHEUS_MULTIPROC_DIR,
+    as prometheus_client requires, so no dead worker's numbers from a previous run linger."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        for name in os.listdir(directory):
+            if name.endswith(".db"):
+                os.remove(os.path.join(directory, name))
+
+
+def child_exit(server, worker):
+    """Prometheus multiprocess mode: drop a dead worker's live gauges."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

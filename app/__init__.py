@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import swagger_ui_bundle
 from flask import Flask, send_from_directory
 from sqlalchemy import event
@@ -12,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.common.http import register_http_rules
 from app.common.json import JSONProvider
+from app.observability import register_observability
 from config import Config, get_config
 
 
@@ -22,8 +21,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.json = JSONProvider(app)
     app.config.from_object(config)
-    logging.basicConfig(level=app.config["LOG_LEVEL"])
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    register_observability(app)  # first: its request hooks wrap every other one
     if app.config["PROXY_FIX_X_FOR"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=1)
     register_http_rules(app)
@@ -45,7 +43,11 @@ def register_extensions(app: Flask) -> None:
     if app.config["CORS_ORIGINS"]:
         from flask_cors import CORS
 
-        CORS(app, origins=app.config["CORS_ORIGINS"], expose_headers=["X-Total-Count"])
+        CORS(
+            app,
+            origins=app.config["CORS_ORIGINS"],
+            expose_headers=["X-Total-Count", "X-Request-ID"],
+        )
 
 
 def register_blueprints(app: Flask) -> None:
@@ -53,10 +55,11 @@ def register_blueprints(app: Flask) -> None:
     from app.auth.routes import blp as auth
     from app.categories.routes import blp as categories
     from app.extensions import api
+    from app.health.routes import blp as health
     from app.transactions.routes import blp as transactions
     from app.users.routes import blp as users
 
-    for blueprint in (auth, users, accounts, categories, transactions):
+    for blueprint in (auth, users, accounts, categories, transactions, health):
         api.register_blueprint(blueprint)
 
     # Swagger UI's scripts come from the swagger-ui-bundle package, ReDoc's from app/static:
@@ -64,6 +67,10 @@ def register_blueprints(app: Flask) -> None:
     @app.get("/docs-assets/swagger-ui/<path:filename>")
     def swagger_ui_assets(filename):
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+    from app.docs import redoc_script_view
+
+    app.add_url_rule("/docs-assets/redoc/redoc.standalone.js", "redoc_script", redoc_script_view)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -1,10 +1,14 @@
-"""Operator commands: `flask create-user`, `flask ledger verify|rebuild`."""
+"""Operator commands: `flask create-user | reset-password | seed-demo | ledger verify|rebuild |
+prune-idempotency-keys`. Each has --help; errors exit 1 with a message (ClickException)."""
 
 from __future__ import annotations
 
+import secrets
+from datetime import date
+
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from app import ledger
 from app.errors import APIError
@@ -40,6 +44,7 @@ def ledger_rebuild() -> None:
 @click.argument("username")
 @click.option("--email", default=None)
 @click.password_option()
+@with_appcontext
 def create_user(username: str, email: str | None, password: str) -> None:
     """Create a user (with the default categories)."""
     from app.users import service
@@ -58,6 +63,123 @@ def create_user(username: str, email: str | None, password: str) -> None:
     click.echo(f"Created user {user.id} {user.username!r}.")
 
 
+def find_user(username: str):
+    from sqlalchemy import select
+
+    from app.users.models import User, canonical_username
+
+    return db.session.scalar(
+        select(User).where(User.username_canonical == canonical_username(username))
+    )
+
+
+def registration_errors(username: str, password: str) -> dict[str, list[str]]:
+    from app.users.schemas import UserCreateSchema
+
+    return UserCreateSchema().validate({"username": username, "password": password})
+
+
+def check_new_user(username: str, password: str) -> None:
+    """The registration rules for a username and password, as a ClickException."""
+    if errors := registration_errors(username, password):
+        raise click.ClickException(
+            "; ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
+        )
+
+
+def check_new_password(username: str, password: str) -> None:
+    """The registration rules for a password (length, not the username), as a ClickException."""
+    if messages := registration_errors(username, password).get("password"):
+        raise click.ClickException("password: " + " ".join(messages))
+
+
+@click.command("reset-password")
+@click.argument("username")
+@click.password_option(help="The new password (prompted for, twice, when not given).")
+@with_appcontext
+def reset_password(username: str, password: str) -> None:
+    """Set USERNAME's password, for a user locked out, and revoke every token they hold.
+
+    Exits 1 if there is no such user or the password breaks the rules (8-128 characters,
+    not the username).
+    """
+    from app.auth import passwords
+    from app.users import service
+
+    user = find_user(username)
+    if user is None:
+        raise click.ClickException(f"No user {username!r}.")
+    check_new_password(user.username, password)
+    user.password_hash = passwords.hash_password(password)
+    service.invalidate_tokens(user)
+    db.session.commit()
+    click.echo(f"Password of {user.username!r} reset; every token they held is revoked.")
+
+
+@click.command("seed-demo")
+@click.option("--user", "username", required=True, help="Whose demo data; created if missing.")
+@click.option(
+    "--password",
+    help="For a new user; without it a random one is generated and printed once.",
+)
+@click.option("--seed", default=2024, show_default=True, help="Random seed of the amounts.")
+@with_appcontext
+def seed_demo(username: str, password: str | None, seed: int) -> None:
+    """Give a user a realistic year of accounts, categories and transactions.
+
+    Four accounts (checking, savings, credit card, cash), a few categories besides the
+    defaults, and about 400 transactions up to today: salary, rent, bills, groceries, card
+    payments and savings transfers, all through the ledger, so balances are exact. Exits 1 if
+    the user already has the demo accounts.
+    """
+    from app import demo
+    from app.users import service
+
+    user = find_user(username)
+    generated = None
+    if user is None:
+        if password is None:
+            password = generated = secrets.token_urlsafe(12)
+        check_new_user(username, password)
+        user = service.register(username, password, None)
+    elif password is not None:
+        raise click.ClickException(
+            f"User {user.username!r} exists: --password only applies to a new user "
+            "(use reset-password)."
+        )
+    if clashes := demo.demo_accounts_of(user.id):
+        raise click.ClickException(
+            f"User {user.username!r} already has {', '.join(clashes)}: "
+            "seed-demo fills a user who has none of the demo accounts."
+        )
+    items = demo.plan(date.today(), seed)
+    with click.progressbar(items, label="Creating transactions") as bar:
+        demo.seed(user.id, bar)
+    db.session.commit()
+    click.echo(
+        f"Seeded {user.username!r} (id {user.id}): {len(demo.ACCOUNTS)} accounts, "
+        f"{len(items)} transactions from {items[0].date} to {items[-1].date}."
+    )
+    if generated:
+        click.echo(f"Password (shown once): {generated}")
+
+
+@click.command("prune-idempotency-keys")
+@with_appcontext
+def prune_idempotency_keys() -> None:
+    """Delete Idempotency-Keys older than 24 hours (run it daily, from cron say)."""
+    from app import idempotency
+
+    count = idempotency.prune()
+    db.session.commit()
+    click.echo(f"Deleted {count} expired idempotency key(s).")
+
+
 def register(app: Flask) -> None:
+    # Plain click commands (not made with app.cli.command) get no app context from
+    # app.test_cli_runner() unless they ask for one: hence @with_appcontext above.
     app.cli.add_command(ledger_cli)
+    app.cli.add_command(prune_idempotency_keys)
     app.cli.add_command(create_user)
+    app.cli.add_command(reset_password)
+    app.cli.add_command(seed_demo)

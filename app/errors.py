@@ -68,6 +68,27 @@ CONSTRAINT_ERRORS = {
 
 #: PostgreSQL SQLSTATEs that mean "the database is not answering right now".
 UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004"}
+#: Deadlock detected, serialization failure: the transaction was rolled back; retrying works.
+RETRYABLE_SQLSTATES = {"40P01", "40001"}
+
+
+def rollback() -> None:
+    """Roll the request's session back; a connection the database dropped has nothing left to
+    roll back, and must not turn the answer being built into a 500."""
+    try:
+        db.session.rollback()
+    except DBAPIError as error:
+        log.warning("Rollback on a lost database connection: %s", error.orig)
+
+
+def close_session(exception: BaseException | None = None) -> None:
+    """Teardown: end the request's session, even when its connection was dropped after the
+    answer was ready (a committed write must still answer 2xx, not 500)."""
+    try:
+        db.session.remove()
+    except DBAPIError as error:
+        log.warning("Closing a session on a lost database connection: %s", error.orig)
+        db.session.registry.clear()
 
 
 def json_error(code: int, message: str, errors: Any = None, headers: dict | None = None):
@@ -92,12 +113,12 @@ def constraint_name(error: IntegrityError) -> str:
 
 
 def handle_api_error(error: APIError):
-    db.session.rollback()
+    rollback()
     return json_error(error.code, error.message, error.errors)
 
 
 def handle_integrity_error(error: IntegrityError):
-    db.session.rollback()
+    rollback()
     name = constraint_name(error)
     if name in CONSTRAINT_ERRORS:
         code, message = CONSTRAINT_ERRORS[name]
@@ -116,7 +137,7 @@ def is_unavailable(error: DBAPIError) -> bool:
 
 
 def handle_database_error(error: DBAPIError):
-    db.session.rollback()
+    rollback()
     if is_unavailable(error):
         log.warning("Database unavailable: %s", error.orig)
         return json_error(
@@ -124,12 +145,21 @@ def handle_database_error(error: DBAPIError):
             "The database is not answering. Please retry shortly.",
             headers={"Retry-After": "5"},
         )
+    if getattr(error.orig, "pgcode", None) in RETRYABLE_SQLSTATES:
+        # The lock order makes these rare (an account deleted while its transactions are
+        # edited); nothing was changed, and the same request will go through on a retry.
+        log.warning("Retryable database conflict: %s", error.orig)
+        return json_error(
+            503,
+            "The request collided with a concurrent one and changed nothing. Please retry.",
+            headers={"Retry-After": "1"},
+        )
     log.exception("Database error")
     return json_error(500, "An unexpected error occurred.")
 
 
 def handle_unexpected_error(error: Exception):
-    db.session.rollback()
+    rollback()
     log.exception("Unhandled exception")
     return json_error(500, "An unexpected error occurred.")
 
@@ -140,6 +170,9 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(DBAPIError, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected_error)
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs first (Flask runs them in
+    # reverse); Flask-SQLAlchemy's then finds the session already closed.
+    app.teardown_appcontext(close_session)
     register_jwt_errors()
 
 

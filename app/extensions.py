@@ -19,7 +19,12 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+# expire_on_commit=False: a response is built from what this request wrote, not reloaded after
+# the commit (a reload costs a query, and fails if another request deleted the row meanwhile).
+db = SQLAlchemy(
+    metadata=MetaData(naming_convention=NAMING_CONVENTION),
+    session_options={"expire_on_commit": False},
+)
 migrate = Migrate()
 jwt = JWTManager()
 api = Api()

@@ -1,5 +1,6 @@
 """/users/{user_id}/accounts/ — the caller's accounts."""
 
+from flask import request
 from flask.views import MethodView
 from sqlalchemy import select
 
@@ -45,21 +46,26 @@ class AccountList(MethodView):
 
 @blp.route("/<int:account_id>")
 class AccountDetail(MethodView):
+    @blp.etag
     @blp.login_required
     @blp.response(200, AccountSchema)
     @blp.alt_response(403, description="The path's user is not the caller")
     @blp.alt_response(404, description="No such account of the caller's")
     def get(self, user_id, account_id):
-        """One account, with its current balance"""
+        """One account, with its current balance (and an ETag for If-Match)"""
         require_self(user_id)
         return get_owned(Account, account_id, user_id)
 
     def _update(self, data, user_id, account_id):
         require_self(user_id)
+        if request.if_match:
+            # Locked first, as the service would, so no other write slips in between.
+            check_if_match(service.lock_accounts(user_id, [account_id])[account_id])
         account = service.update(user_id, account_id, data)
         db.session.commit()
         return account
 
+    @blp.etag
     @blp.login_required
     @blp.arguments(AccountUpdateSchema)
     @blp.response(200, AccountSchema)
@@ -70,6 +76,7 @@ class AccountDetail(MethodView):
         """Change an account (only the fields given)"""
         return self._update(data, user_id, account_id)
 
+    @blp.etag
     @blp.login_required
     @blp.arguments(AccountUpdateSchema)
     @blp.response(200, AccountSchema)
@@ -80,6 +87,7 @@ class AccountDetail(MethodView):
         """Change an account (only the fields given)"""
         return self._update(data, user_id, account_id)
 
+    @blp.etag
     @blp.login_required
     @blp.response(204)
     @blp.alt_response(403, description="The path's user is not the caller")
@@ -87,5 +95,12 @@ class AccountDetail(MethodView):
     def delete(self, user_id, account_id):
         """Delete an account and its transactions, reversing transfers on the other side"""
         require_self(user_id)
-        service.delete_account(user_id, account_id)
+        # Checked once the service holds its locks (transactions first, then accounts).
+        check = check_if_match if request.if_match else None
+        service.delete_account(user_id, account_id, check=check)
         db.session.commit()
+
+
+def check_if_match(account: Account) -> None:
+    """A stale If-Match is a 412; `account` must be locked already."""
+    blp.check_etag(account, AccountSchema)

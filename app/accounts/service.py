@@ -5,7 +5,7 @@ No request, no commit: routes commit once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from sqlalchemy import delete, exists, func, or_, select
@@ -94,17 +94,22 @@ def update(user_id: int, account_id: int, data: dict) -> Account:
     return account
 
 
-def delete_account(user_id: int, account_id: int) -> None:
+def delete_account(
+    user_id: int, account_id: int, check: Callable[[Account], None] | None = None
+) -> None:
     """Delete the account and its transactions, reversing transfers on the other side.
 
     Locks in the writers' order: the transactions first, then the accounts ascending.
+    `check` (an If-Match precondition, say) sees the account once it is locked.
     """
     get_owned(Account, account_id, user_id)
     touches = (Transaction.user_id == user_id) & or_(
         Transaction.account_id == account_id, Transaction.transfer_account_id == account_id
     )
     db.session.execute(select(Transaction.id).where(touches).with_for_update())
-    lock_accounts(user_id, all_account_ids(user_id))
+    locked = lock_accounts(user_id, all_account_ids(user_id))
+    if check is not None:
+        check(locked[account_id])
     counterparts = reversal_of_transfers(account_id)
     ledger.apply(db.session, counterparts)
     db.session.execute(delete(Transaction).where(touches))

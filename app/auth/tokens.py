@@ -61,6 +61,10 @@ def revoke(*payloads: dict) -> None:
 
 @jwt.token_in_blocklist_loader
 def is_revoked(jwt_header: dict, payload: dict) -> bool:
+    # flask-jwt-extended fills in a missing `jti` (None) and `type` ("access"): we never issue
+    # such tokens, and one that cannot be put on the blocklist must not be accepted.
+    if not payload.get("jti") or payload.get("type") not in ("access", "refresh"):
+        return True
     jtis = [payload["jti"]] + ([payload["rjti"]] if payload.get("rjti") else [])
     return db.session.scalar(select(RevokedToken.jti).where(RevokedToken.jti.in_(jtis))) is not None
 

@@ -9,10 +9,10 @@
 from __future__ import annotations
 
 import functools
-import json
 from typing import Any
 
 import flask_smorest
+from flask import request
 from flask_jwt_extended import verify_jwt_in_request
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
@@ -52,17 +52,53 @@ class ExactJSONParser(FlaskParser):
     def _raw_load_json(self, req):
         if not is_json_request(req):
             return core.missing
-        try:
-            return exact_json.loads(req.get_data(cache=True))
-        except UnicodeDecodeError as exc:
-            raise json.JSONDecodeError("Body is not UTF-8", "", 0) from exc
+        # A body that is not UTF-8 raises UnicodeDecodeError, which webargs answers with a 400
+        # (a JSONDecodeError with an empty `doc` would pass for a missing body: a 422).
+        return exact_json.loads(req.get_data(cache=True))
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         abort(400, message="The body is not valid JSON.", messages={"json": ["Invalid JSON body."]})
 
 
+#: If-Match as we document it: optional (flask-smorest's own says required).
+OPTIONAL_IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": "The ETag of the version you last read: if it changed since, a 412 and "
+    "nothing changes. Without it the request applies regardless.",
+    "schema": {"type": "string"},
+}
+
+
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = ExactJSONParser()
+
+    def arguments(self, schema, *, location="json", required=None, **kwargs):
+        """As flask-smorest's, but a JSON body whose fields are all optional (PATCH, PUT) is
+        documented as optional: a missing body reads as `{}` and changes nothing, a 200."""
+        if required is None:
+            instance = schema() if isinstance(schema, type) else schema
+            required = location != "json" or any(f.required for f in instance.fields.values())
+        return super().arguments(schema, location=location, required=required, **kwargs)
+
+    # ETags (`@blp.etag`): flask-smorest answers 428 to a PUT/PATCH/DELETE without If-Match.
+    # Ours is optional: without it a write behaves as before; a stale one is a 412.
+    def _check_precondition(self):
+        pass
+
+    def _verify_check_etag(self):
+        if request.if_match:
+            super()._verify_check_etag()
+
+    def _prepare_etag_doc(self, doc, doc_info, **kwargs):
+        doc = super()._prepare_etag_doc(doc, doc_info, **kwargs)
+        doc.get("responses", {}).pop(428, None)
+        if "parameters" in doc:
+            doc["parameters"] = [
+                OPTIONAL_IF_MATCH if param == "IF_MATCH" else param for param in doc["parameters"]
+            ]
+        return doc
 
     def login_required(self, func=None, *, fresh: bool = False, refresh: bool = False):
         """Require a valid access token (or a fresh one, or a refresh token).

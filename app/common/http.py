@@ -8,7 +8,13 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, request
-from werkzeug.exceptions import UnsupportedMediaType
+from werkzeug.exceptions import (
+    HTTPException,
+    MethodNotAllowed,
+    NotFound,
+    RequestEntityTooLarge,
+    UnsupportedMediaType,
+)
 from werkzeug.routing import IntegerConverter
 
 from app.common.schemas import MAX_ID
@@ -39,8 +45,12 @@ def accepted_types() -> tuple[str, ...]:
     return getattr(getattr(view, "view_class", None), "accepts", JSON)
 
 
+def is_chunked() -> bool:
+    return "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+
+
 def check_content_type() -> None:
-    if request.method not in BODY_METHODS or not request.content_length:
+    if request.method not in BODY_METHODS or not (request.content_length or is_chunked()):
         return
     if request.endpoint is None:
         return  # a 404 or 405 answers first
@@ -49,6 +59,34 @@ def check_content_type() -> None:
         raise UnsupportedMediaType(
             f"Send the body as {expected}, not {request.mimetype or 'an unnamed type'}."
         )
+
+
+def check_chunked_body_size() -> None:
+    """A chunked body has no Content-Length to refuse up front, and Werkzeug quietly cuts such
+    a stream at MAX_CONTENT_LENGTH: read it (never past the limit) and refuse it if it got there.
+    """
+    limit = request.max_content_length
+    if limit is None or request.method not in BODY_METHODS or not is_chunked():
+        return
+    if request.endpoint is not None and len(request.get_data(cache=True)) >= limit:
+        raise RequestEntityTooLarge()
+
+
+def method_not_allowed_without_slash() -> None:
+    """`PUT /categories` is a 405 like `PUT /categories/`, not a 404.
+
+    Werkzeug matches a path without its trailing slash only when the method fits, and reports a
+    404 otherwise; matching the slashed path tells us which methods the resource has.
+    """
+    if not isinstance(request.routing_exception, NotFound) or request.path.endswith("/"):
+        return
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    try:
+        adapter.match(request.path + "/", method=request.method)
+    except MethodNotAllowed as exc:
+        raise MethodNotAllowed(valid_methods=exc.valid_methods) from None
+    except HTTPException:
+        pass  # no resource there either: the 404 stands
 
 
 def security_headers(response):
@@ -69,5 +107,7 @@ def register_http_rules(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
     # Every path works with and without its trailing slash, with no redirect.
     app.url_map.strict_slashes = False
+    app.before_request(method_not_allowed_without_slash)
     app.before_request(check_content_type)
+    app.before_request(check_chunked_body_size)
     app.after_request(security_headers)

@@ -26,7 +26,10 @@ class JSONProvider(DefaultJSONProvider):
     """orjson for responses (fast on large lists); stdlib json with Decimal for requests."""
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
-        return orjson.dumps(obj, default=_default, option=orjson.OPT_NON_STR_KEYS).decode()
+        option = orjson.OPT_NON_STR_KEYS
+        if kwargs.get("sort_keys"):  # flask-smorest hashes ETags over sorted JSON
+            option |= orjson.OPT_SORT_KEYS
+        return orjson.dumps(obj, default=_default, option=option).decode()
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         return loads(s, **kwargs)

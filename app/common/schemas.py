@@ -15,7 +15,12 @@ from app.common import money
 #: The largest id a path or body may name (ids are 32-bit integers on every database).
 MAX_ID = 2**31 - 1
 MAX_LIMIT = 1000
-DECIMAL_STRING = re.compile(r"^-?\d{1,40}(\.\d{1,40})?$")
+#: ASCII digits only: Python's \d (and Decimal) would also take "١٢" as 12. Used with fullmatch,
+#: so that "$" does not let a trailing newline through, as JSON Schema's pattern would not.
+DECIMAL_STRING = re.compile(r"^-?[0-9]{1,40}(\.[0-9]{1,40})?$")
+#: YYYY-MM-DD, alone or starting a datetime; Python's fromisoformat alone would also take week
+#: dates ("2026-W05-6") and the basic format ("20260131").
+CALENDAR_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ].+)?$", re.IGNORECASE)
 
 
 class Schema(ma.Schema):
@@ -39,16 +44,43 @@ class Text(fields.String):
         return text
 
 
+class TrimmedText(Text):
+    """Text without leading or trailing whitespace: " Savings " is the name "Savings"."""
+
+    def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+#: "Has a character that str.strip() keeps", spelled out: Python's and JSON Schema's (ECMA) \s
+#: differ (Python adds \x1c-\x1f and \x85, ECMA adds \ufeff).
+NOT_BLANK = "[^\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+NAME_LENGTH = 100
+
+
+class NameText(TrimmedText):
+    """At most NAME_LENGTH characters as sent (as the OpenAPI document says), then trimmed."""
+
+    def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
+        if isinstance(value, str) and len(value) > NAME_LENGTH:
+            raise ma.ValidationError(f"Longer than maximum length {NAME_LENGTH}.")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 def Name(**kwargs: Any) -> Text:  # noqa: N802 - a field factory reads like a field class
-    """A required-looking, trimmed, non-empty name of at most 100 characters."""
-    return Text(validate=validate.Length(min=1, max=100), **kwargs)
+    """A trimmed, non-empty name of at most 100 characters (a blank one is a 422)."""
+    metadata = {"pattern": NOT_BLANK, **kwargs.pop("metadata", {})}
+    return NameText(validate=validate.Length(min=1, max=NAME_LENGTH), metadata=metadata, **kwargs)
 
 
 class Id(fields.Integer):
-    """A reference to a row: a strict positive integer within the id range."""
+    """A reference to a row: a positive integer within the id range.
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+    Strict (a JSON integer, not "5" or 5.0) in bodies; query strings only hold text, so their
+    schemas pass `strict=False` to read "5" as 5.
+    """
+
+    def __init__(self, *, strict: bool = True, **kwargs: Any) -> None:
+        super().__init__(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class Money(fields.Field):
@@ -70,12 +102,17 @@ class Money(fields.Field):
         self.positive = positive
         metadata = kwargs.pop("metadata", {})
         metadata.setdefault("example", "1234.50")
+        # What a client may send: a decimal string or a JSON number (the currency's places and
+        # the magnitude limit are checked later, and cannot be said in JSON Schema).
+        metadata.setdefault(
+            "anyOf", [{"type": "string", "pattern": DECIMAL_STRING.pattern}, {"type": "number"}]
+        )
         super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> Decimal:
         if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
             raise self.make_error("invalid")
-        if isinstance(value, str) and not DECIMAL_STRING.match(value):
+        if isinstance(value, str) and not DECIMAL_STRING.fullmatch(value):
             raise self.make_error("invalid")
         try:
             amount = Decimal(value)
@@ -142,7 +179,7 @@ class CalendarDate(fields.Field):
         super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> date:
-        if not isinstance(value, str) or len(value) > 64:
+        if not isinstance(value, str) or len(value) > 64 or not CALENDAR_DATE.match(value):
             raise self.make_error("invalid")
         try:
             if len(value) == 10:

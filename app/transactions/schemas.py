@@ -2,7 +2,15 @@
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from app.common.schemas import CalendarDate, Id, Money, PageArgsSchema, Schema, Text
+from app.common.schemas import (
+    DECIMAL_STRING,
+    CalendarDate,
+    Id,
+    Money,
+    PageArgsSchema,
+    Schema,
+    Text,
+)
 from app.transactions.models import TRANSACTION_TYPES
 
 
@@ -55,12 +63,25 @@ class TransactionSchema(Schema):
 class TransactionQueryArgsSchema(PageArgsSchema):
     start_date = fields.Date(metadata={"description": "Inclusive."})
     end_date = fields.Date(metadata={"description": "Inclusive."})
-    category_id = Id()
+    category_id = Id(strict=False)
     uncategorized = fields.Boolean(metadata={"description": "Only transactions with no category."})
     transaction_type = fields.String(validate=validate.OneOf(TRANSACTION_TYPES))
-    account_id = Id(metadata={"description": "On that account, transfers into it included."})
-    min_amount = Money(metadata={"description": "Inclusive; compares decimal values as written."})
-    max_amount = Money(metadata={"description": "Inclusive; compares decimal values as written."})
+    account_id = Id(
+        strict=False, metadata={"description": "On that account, transfers into it included."}
+    )
+    # A query string holds text: a decimal string, never a JSON number such as 1e+16.
+    min_amount = Money(
+        metadata={
+            "description": "Inclusive; compares decimal values as written.",
+            "anyOf": [{"type": "string", "pattern": DECIMAL_STRING.pattern}],
+        }
+    )
+    max_amount = Money(
+        metadata={
+            "description": "Inclusive; compares decimal values as written.",
+            "anyOf": [{"type": "string", "pattern": DECIMAL_STRING.pattern}],
+        }
+    )
     q = Text(
         validate=validate.Length(min=1, max=200),
         metadata={"description": "Case-insensitive text in description or payee."},

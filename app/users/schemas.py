@@ -5,6 +5,20 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from app.common.schemas import Schema, Text
 
 PASSWORD_RULES = validate.Length(min=8, max=128)
+#: Spaces inside, none at either end. Written so that Python and JSON Schema (ECMA) clients read
+#: it alike: their \s differ (Python adds \x1c-\x1f and \x85, ECMA adds \ufeff), and so do "."
+#: and "$" (hence the explicit middle class and fullmatch).
+_EDGE = r"[^\s\x1c-\x1f\x85\ufeff]"
+USERNAME_PATTERN = rf"^{_EDGE}(?:[^\n\r\u2028\u2029]*{_EDGE})?$"
+
+
+class FullMatch(validate.Regexp):
+    """A Regexp the whole value must match (marshmallow's uses re.match)."""
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
 
 
 class UserCreateSchema(Schema):
@@ -12,7 +26,7 @@ class UserCreateSchema(Schema):
         required=True,
         validate=[
             validate.Length(min=3, max=64),
-            validate.Regexp(r"^\S(.*\S)?$", error="Must not start or end with whitespace."),
+            FullMatch(USERNAME_PATTERN, error="Must not start or end with whitespace."),
         ],
     )
     password = Text(required=True, load_only=True, validate=PASSWORD_RULES)
