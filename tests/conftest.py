@@ -20,7 +20,7 @@ from app import create_app, ledger
 from app.extensions import db
 from config import TestingConfig, normalise_database_url
 
-TABLES = "transactions, categories, accounts, revoked_tokens, users"
+TABLES = "idempotency_keys, transactions, categories, accounts, revoked_tokens, users"
 PASSWORD = "correct horse battery"
 
 
