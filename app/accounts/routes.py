@@ -27,8 +27,8 @@ class AccountList(MethodView):
     def get(self, args, user_id):
         """List the caller's accounts"""
         require_self(user_id)
-        stmt = select(Account).where(Account.user_id == user_id).order_by(Account.id)
-        items, headers = paginate(stmt, args["skip"], args["limit"])
+        stmt = select(Account).where(Account.user_id == user_id)
+        items, headers = paginate(stmt, [Account.id], args["skip"], args["limit"])
         return items, 200, headers
 
     @blp.login_required

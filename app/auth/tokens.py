@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import current_app
+from flask import current_app, g
 from flask_jwt_extended import create_access_token, create_refresh_token, decode_token
-from sqlalchemy import select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from app.auth.models import RevokedToken
+from app.common.schemas import MAX_ID
 from app.extensions import db, jwt
 from app.users.models import User
 
@@ -59,23 +60,48 @@ def revoke(*payloads: dict) -> None:
             db.session.add(RevokedToken(**row))
 
 
+#: Built once: this runs on every authenticated request.
+TOKEN_USER = select(
+    User, exists().where(RevokedToken.jti.in_(bindparam("jtis", expanding=True)))
+).where(User.id == bindparam("user_id"))
+
+
+def token_user(payload: dict) -> tuple[User | None, bool]:
+    """The token's user and whether the token (or its refresh token) is revoked.
+
+    One query for both, since it runs on every authenticated request; flask-jwt-extended asks
+    for the two separately (blocklist, then user), so the answer is kept on `g` for the second.
+    """
+    cached = g.get("token_user")
+    if cached is not None and cached[0] is payload:
+        return cached[1], cached[2]
+    try:
+        user_id = int(payload["sub"])
+    except (KeyError, TypeError, ValueError):
+        user_id = None
+    user, revoked = None, False
+    if user_id is not None and 0 < user_id <= MAX_ID:
+        jtis = [payload["jti"]] + ([payload["rjti"]] if payload.get("rjti") else [])
+        row = db.session.execute(TOKEN_USER, {"user_id": user_id, "jtis": jtis}).one_or_none()
+        if row is not None:
+            user, revoked = row
+    g.token_user = (payload, user, revoked)
+    return user, revoked
+
+
 @jwt.token_in_blocklist_loader
 def is_revoked(jwt_header: dict, payload: dict) -> bool:
     # flask-jwt-extended fills in a missing `jti` (None) and `type` ("access"): we never issue
     # such tokens, and one that cannot be put on the blocklist must not be accepted.
     if not payload.get("jti") or payload.get("type") not in ("access", "refresh"):
         return True
-    jtis = [payload["jti"]] + ([payload["rjti"]] if payload.get("rjti") else [])
-    return db.session.scalar(select(RevokedToken.jti).where(RevokedToken.jti.in_(jtis))) is not None
+    return token_user(payload)[1]
 
 
 @jwt.user_lookup_loader
 def load_user(jwt_header: dict, payload: dict) -> User | None:
     """The token's user, unless deleted or their tokens were invalidated since."""
-    try:
-        user = db.session.get(User, int(payload["sub"]))
-    except (TypeError, ValueError):
-        return None
+    user = token_user(payload)[0]
     if user is None or payload.get("ver") != user.token_version:
         return None
     return user

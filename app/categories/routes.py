@@ -22,7 +22,7 @@ class CategoryList(MethodView):
     def get(self, args):
         """List the caller's categories"""
         stmt = service.list_stmt(current_user().id)
-        items, headers = paginate(stmt, args["skip"], args["limit"])
+        items, headers = paginate(stmt, [Category.id], args["skip"], args["limit"])
         return items, 200, headers
 
     @blp.login_required

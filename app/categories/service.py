@@ -47,4 +47,5 @@ def delete_category(user_id: int, category_id: int) -> None:
 
 
 def list_stmt(user_id: int):
-    return select(Category).where(Category.user_id == user_id).order_by(Category.id)
+    """The caller's categories (unordered: the pager or the caller orders them)."""
+    return select(Category).where(Category.user_id == user_id)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 
 from app.extensions import db
 
@@ -16,9 +17,19 @@ TOTAL_COUNT_HEADER = {
 }
 
 
-def paginate(stmt: Select, skip: int, limit: int) -> tuple[list[Any], dict[str, str]]:
-    """One page of `stmt` (already ordered) and the headers that carry the total."""
-    count_stmt = select(func.count()).select_from(stmt.order_by(None).subquery())
-    total = db.session.scalar(count_stmt)
-    items = db.session.scalars(stmt.offset(skip).limit(limit)).all() if limit else []
+def paginate(
+    stmt: Select, order_by: Sequence[ColumnElement], skip: int, limit: int
+) -> tuple[list[Any], dict[str, str]]:
+    """One page of `stmt` (a `select(Model)` with its filters) in `order_by` order, and the
+    headers that carry the total.
+
+    The page is found on ids first, then its rows are read ("deferred join"): the skipped rows
+    are walked in the index alone, so a deep page costs index entries, not table rows.
+    """
+    model = stmt.column_descriptions[0]["entity"]
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    if not limit:
+        return [], {"X-Total-Count": str(total)}
+    page_ids = stmt.with_only_columns(model.id).order_by(*order_by).offset(skip).limit(limit)
+    items = db.session.scalars(select(model).where(model.id.in_(page_ids)).order_by(*order_by))
     return list(items), {"X-Total-Count": str(total)}

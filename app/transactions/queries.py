@@ -1,8 +1,11 @@
-"""The transaction list: filters, sorting and paging, as one SELECT scoped to the caller."""
+"""The transaction list: filters and sort order, scoped to the caller.
+
+Paging is app.common.pagination's.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 
 from app.common import money
 from app.transactions.models import Transaction
@@ -15,10 +18,7 @@ def escape_like(text: str) -> str:
 
 
 def list_stmt(user_id: int, args: dict) -> Select:
-    """The caller's transactions matching `args` (TransactionQueryArgsSchema), ordered.
-
-    Ties are broken by id in the same direction, so pages never overlap or skip rows.
-    """
+    """The caller's transactions matching `args` (TransactionQueryArgsSchema); see sort_order."""
     t = Transaction
     stmt = select(t).where(t.user_id == user_id)
     if "start_date" in args:
@@ -45,7 +45,12 @@ def list_stmt(user_id: int, args: dict) -> Select:
         stmt = stmt.where(
             or_(t.description.ilike(pattern, escape="\\"), t.payee.ilike(pattern, escape="\\"))
         )
+    return stmt
+
+
+def sort_order(args: dict) -> tuple[ColumnElement, ColumnElement]:
+    """`sort_by` in `order`, ties broken by id in the same direction: pages never overlap."""
     column = SORT_COLUMNS[args["sort_by"]]
     if args["order"] == "asc":
-        return stmt.order_by(column.asc(), t.id.asc())
-    return stmt.order_by(column.desc(), t.id.desc())
+        return column.asc(), Transaction.id.asc()
+    return column.desc(), Transaction.id.desc()

@@ -38,7 +38,8 @@ class TransactionList(MethodView):
     def get(self, args, user_id):
         """List, filter, sort and page the caller's transactions"""
         require_self(user_id)
-        items, headers = paginate(queries.list_stmt(user_id, args), args["skip"], args["limit"])
+        stmt, order = queries.list_stmt(user_id, args), queries.sort_order(args)
+        items, headers = paginate(stmt, order, args["skip"], args["limit"])
         return items, 200, headers
 
     @blp.login_required
