@@ -270,6 +270,10 @@ def seed(total: int) -> None:
                 f"(SELECT max({column}) FROM {table}))"
             )
         cur.execute(BALANCES_SQL)
+        cur.execute(
+            "UPDATE users SET transaction_count ="
+            " (SELECT count(*) FROM transactions t WHERE t.user_id = users.id)"
+        )
         cur.execute("INSERT INTO bench_seed VALUES (%s)", (total,))
     conn.commit()
     conn.autocommit = True

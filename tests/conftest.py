@@ -21,6 +21,12 @@ from app.extensions import db
 from config import TestingConfig, normalise_database_url
 
 TABLES = "idempotency_keys, transactions, categories, accounts, revoked_tokens, users"
+#: Users whose maintained transaction count differs from their rows (user id, kept, actual).
+MISCOUNTED_USERS = sa.text(
+    "SELECT id, transaction_count, (SELECT count(*) FROM transactions t WHERE t.user_id = u.id)"
+    " FROM users u"
+    " WHERE transaction_count <> (SELECT count(*) FROM transactions t WHERE t.user_id = u.id)"
+)
 PASSWORD = "correct horse battery"
 
 
@@ -84,7 +90,8 @@ def app():
 
 @pytest.fixture(autouse=True)
 def clean_database(request):
-    """Every test starts from empty tables and ends with every balance matching its ledger."""
+    """Every test starts from empty tables and ends with every balance matching its ledger
+    and every user's transaction count matching their rows."""
     if "app" not in request.fixturenames:
         yield
         return
@@ -92,10 +99,12 @@ def clean_database(request):
     yield
     with app.app_context():
         wrong = ledger.verify(db.session)
+        miscounted = db.session.execute(MISCOUNTED_USERS).all()
         db.session.execute(sa.text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
         db.session.commit()
         db.session.remove()
     assert wrong == [], f"ledger invariant broken: {wrong}"
+    assert miscounted == [], f"users.transaction_count out of step: {miscounted}"
 
 
 @pytest.fixture

@@ -311,3 +311,32 @@ def test_an_invalid_query_is_422(user, params, field):
     response = user.get(user.url("transactions"), query_string=params)
     assert response.status_code == 422, response.json
     assert field in response.json["errors"]["query"]
+
+
+def test_unfiltered_total_follows_creates_and_deletes(user, account):
+    """The unfiltered total is a maintained count: it must follow every write."""
+    savings = user.account(name="Count savings")
+    kept = user.transaction(account, amount="1.00")
+    gone = user.transaction(account, amount="2.00")
+    user.transaction(savings, amount="3.00", type="income")
+    user.transaction(account, amount="4.00", type="transfer", transfer_account_id=savings["id"])
+    assert user.delete(user.url("transactions", gone["id"])).status_code == 204
+    assert user.get(user.url("transactions")).headers["X-Total-Count"] == "3"
+    assert user.delete(user.url("accounts", savings["id"])).status_code == 204
+    response = user.get(user.url("transactions"))
+    assert response.headers["X-Total-Count"] == "1"
+    assert [t["id"] for t in response.json] == [kept["id"]]
+
+
+def test_uncategorized_false_is_no_filter(user, account):
+    user.transaction(account, category_id=user.category()["id"])
+    user.transaction(account)
+    response = user.get(user.url("transactions") + "?uncategorized=false")
+    assert response.headers["X-Total-Count"] == "2"
+
+
+def test_a_zero_bound_is_still_a_filter(user, account):
+    user.transaction(account, amount="5.00")
+    response = user.get(user.url("transactions") + "?max_amount=0")
+    assert response.headers["X-Total-Count"] == "0"
+    assert response.json == []

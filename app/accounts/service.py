@@ -17,6 +17,7 @@ from app.common.auth import get_owned
 from app.errors import Conflict, NotFound, Unprocessable
 from app.extensions import db
 from app.transactions.models import Transaction
+from app.users import service as users
 
 
 def to_minor(amount: Decimal, currency: str, field: str) -> int:
@@ -112,7 +113,8 @@ def delete_account(
         check(locked[account_id])
     counterparts = reversal_of_transfers(account_id)
     ledger.apply(db.session, counterparts)
-    db.session.execute(delete(Transaction).where(touches))
+    deleted = db.session.execute(delete(Transaction).where(touches)).rowcount
+    users.count_transactions(user_id, -deleted)
     db.session.execute(delete(Account).where(Account.id == account_id))
 
 

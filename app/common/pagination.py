@@ -18,16 +18,21 @@ TOTAL_COUNT_HEADER = {
 
 
 def paginate(
-    stmt: Select, order_by: Sequence[ColumnElement], skip: int, limit: int
+    stmt: Select,
+    order_by: Sequence[ColumnElement],
+    skip: int,
+    limit: int,
+    total: int | None = None,
 ) -> tuple[list[Any], dict[str, str]]:
     """One page of `stmt` (a `select(Model)` with its filters) in `order_by` order, and the
-    headers that carry the total.
+    headers that carry the total (counted, unless the caller already knows it).
 
     The page is found on ids first, then its rows are read ("deferred join"): the skipped rows
     are walked in the index alone, so a deep page costs index entries, not table rows.
     """
     model = stmt.column_descriptions[0]["entity"]
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    if total is None:
+        total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     if not limit:
         return [], {"X-Total-Count": str(total)}
     page_ids = stmt.with_only_columns(model.id).order_by(*order_by).offset(skip).limit(limit)

@@ -13,6 +13,15 @@ from app.transactions.models import Transaction
 SORT_COLUMNS = {"date": Transaction.date, "amount": Transaction.amount_scaled}
 
 
+#: Query arguments that are not filters: paging and sorting.
+NOT_FILTERS = {"skip", "limit", "sort_by", "order"}
+
+
+def is_unfiltered(args: dict) -> bool:
+    filters = {key: value for key, value in args.items() if key not in NOT_FILTERS}
+    return not filters or filters == {"uncategorized": False}
+
+
 def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 

@@ -19,6 +19,7 @@ from app.common.auth import get_owned
 from app.errors import Unprocessable
 from app.extensions import db
 from app.transactions.models import Transaction
+from app.users import service as users
 
 
 def create(user_id: int, data: dict) -> Transaction:
@@ -31,6 +32,7 @@ def create(user_id: int, data: dict) -> Transaction:
     ledger.post(db.session, txn)
     db.session.add(txn)
     db.session.flush()
+    users.count_transactions(user_id, 1)
     return txn
 
 
@@ -72,6 +74,7 @@ def delete(user_id: int, transaction_id: int) -> None:
     ledger.reverse(db.session, txn)
     db.session.delete(txn)
     db.session.flush()
+    users.count_transactions(user_id, -1)
 
 
 def check_category(user_id: int, category_id: int | None) -> None:

@@ -28,6 +28,11 @@ class User(db.Model):
     # Bumped on password change: every token carrying an older version stops working.
     token_version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    #: How many transactions the user has, kept by app.transactions.service in the same database
+    #: transaction as the rows: the unfiltered list's X-Total-Count without counting a million.
+    transaction_count: Mapped[int] = mapped_column(
+        sa.BigInteger, nullable=False, default=0, server_default="0"
+    )
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.username!r}>"

@@ -72,3 +72,16 @@ def delete_user(user: User) -> None:
     for model in (Transaction, Account, Category):
         db.session.execute(delete(model).where(model.user_id == user.id))
     db.session.execute(delete(User).where(User.id == user.id))
+
+
+def count_transactions(user_id: int, delta: int) -> None:
+    """Keep users.transaction_count in step with the rows, atomically, like a balance.
+
+    Every writer takes this row last, after its transaction and account locks.
+    """
+    db.session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(transaction_count=User.transaction_count + delta),
+        execution_options={"synchronize_session": False},
+    )
