@@ -483,3 +483,10 @@ def test_another_users_account_looks_exactly_like_a_missing_one(user, other_user
 
 def test_accounts_need_a_token(client, user):
     assert client.get(user.url("accounts")).status_code == 401
+
+
+@pytest.mark.parametrize("value", ["yes", "true", 1, 0, None])
+def test_archived_takes_only_json_booleans(user, value):
+    response = user.post(user.url("accounts"), json={"name": "Strict", "archived": value})
+    assert response.status_code == 422
+    assert "archived" in response.json["errors"]["json"]

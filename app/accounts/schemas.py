@@ -3,7 +3,7 @@
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from app.accounts.models import ACCOUNT_TYPES
-from app.common.schemas import Currency, Money, Name, Schema
+from app.common.schemas import Currency, JSONBoolean, Money, Name, Schema
 
 
 class AccountCreateSchema(Schema):
@@ -14,7 +14,7 @@ class AccountCreateSchema(Schema):
     balance = Money(
         metadata={"description": "The original API's name for opening_balance (deprecated)."}
     )
-    archived = fields.Boolean(load_default=False)
+    archived = JSONBoolean(load_default=False)
 
     @validates_schema
     def one_opening_balance(self, data, **kwargs):
@@ -27,7 +27,7 @@ class AccountUpdateSchema(Schema):
     type = fields.String(validate=validate.OneOf(ACCOUNT_TYPES))
     currency = Currency()
     opening_balance = Money()
-    archived = fields.Boolean()
+    archived = JSONBoolean()
 
 
 class AccountSchema(Schema):

@@ -72,6 +72,15 @@ def Name(**kwargs: Any) -> Text:  # noqa: N802 - a field factory reads like a fi
     return NameText(validate=validate.Length(min=1, max=NAME_LENGTH), metadata=metadata, **kwargs)
 
 
+class JSONBoolean(fields.Boolean):
+    """A JSON true or false, nothing else: marshmallow's Boolean would also take "yes" or 1."""
+
+    def _deserialize(self, value: Any, attr, data, **kwargs) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 class Id(fields.Integer):
     """A reference to a row: a positive integer within the id range.
 
