@@ -5,19 +5,14 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from app import create_app
 from tests.conftest import Config, database_url
+from tests.servers import gunicorn
 
-ROOT = Path(__file__).resolve().parent.parent
 #: 18181, or 18181 + n for pytest-xdist worker gwN (this project's ports are 18170-18189).
 GUNICORN_PORT = 18181 + int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
 
@@ -60,18 +55,6 @@ def test_metrics_count_requests_by_route_template_and_status():
     assert sample(text, "http_request_duration_seconds_count", **labels) == before + 2
 
 
-def wait_for_port(port: int, process: subprocess.Popen, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on {port} after {seconds}s")
-
-
 def get(port: int, path: str) -> str:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
         return response.read().decode()
@@ -87,17 +70,10 @@ def test_metrics_add_up_every_gunicorn_worker_in_multiprocess_mode(tmp_path):
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
         "LOG_LEVEL": "WARNING",
     }
-    command = [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind"]
-    command += [f"127.0.0.1:{GUNICORN_PORT}", "--log-level", "warning", "wsgi:app"]
-    server = subprocess.Popen(command, cwd=ROOT, env=env)
-    try:
-        wait_for_port(GUNICORN_PORT, server)
+    with gunicorn(GUNICORN_PORT, env, "--workers", "2", "--log-level", "warning"):
         for _ in range(20):
             get(GUNICORN_PORT, "/openapi.json")
         text = get(GUNICORN_PORT, "/metrics")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
     labels = {"method": "GET", "path": "/openapi.json", "status": "200"}
     assert sample(text, "http_requests_total", **labels) == 20

@@ -9,23 +9,17 @@ workers that share their counts through Redis.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from app import create_app
 from config import Config as BaseConfig
 from tests.conftest import PASSWORD, Config, database_url
+from tests.servers import gunicorn, production_env
 
-ROOT = Path(__file__).resolve().parent.parent
 GUNICORN_PORT = 18150
 REDIS_URL = "redis://127.0.0.1:6379/5"
 
@@ -245,19 +239,6 @@ def redis_client():
     return client
 
 
-def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited: {process.stdout.read()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not start listening")
-
-
 def http_post(path: str, data: dict) -> tuple[int, dict]:
     request = urllib.request.Request(
         f"http://127.0.0.1:{GUNICORN_PORT}{path}",
@@ -275,55 +256,22 @@ def http_post(path: str, data: dict) -> tuple[int, dict]:
 def gunicorn_with_redis(app):
     redis = redis_client()
     redis.flushdb()
-    env = {
-        **os.environ,
-        "APP_ENV": "production",
-        "DATABASE_URL": database_url(),
-        "SECRET_KEY": "a-production-like-secret-key-for-the-rate-limit-test",
-        "JWT_SECRET_KEY": "a-production-like-jwt-secret-key-for-the-rate-limit-test",
-        "RATELIMIT_STORAGE_URI": REDIS_URL,
-        "LOGIN_RATE_LIMIT_USER": "3 per minute",
-        "LOGIN_RATE_LIMIT_IP": "1000 per minute",
-        "GUNICORN_WORKERS": "3",
+    # production_env's argon2 parameters are OWASP's minimum: every fresh worker hashes again.
+    env = production_env(
+        RATELIMIT_STORAGE_URI=REDIS_URL,
+        LOGIN_RATE_LIMIT_USER="3 per minute",
+        LOGIN_RATE_LIMIT_IP="1000 per minute",
+        GUNICORN_WORKERS="3",
         # Each worker serves one request and is replaced: no process ever sees two requests,
         # so only a shared store can count to 3.
-        "GUNICORN_MAX_REQUESTS": "1",
-        "GUNICORN_ACCESS_LOG": "/dev/null",
-        "LOG_LEVEL": "WARNING",
-        # OWASP's minimum, as in the suite: every fresh worker hashes once more.
-        "ARGON2_TIME_COST": "2",
-        "ARGON2_MEMORY_COST": "19456",
-        "ARGON2_PARALLELISM": "1",
-    }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--config",
-            "gunicorn.conf.py",
-            "--preload",  # workers fork from a loaded app: a replacement starts at once
-            "--bind",
-            f"127.0.0.1:{GUNICORN_PORT}",
-            "wsgi:app",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        GUNICORN_MAX_REQUESTS="1",
     )
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     try:
-        wait_for_port(GUNICORN_PORT, process)
-        yield redis
+        # --preload: workers fork from a loaded app, so a replacement starts at once.
+        with gunicorn(GUNICORN_PORT, env, "--preload"):
+            yield redis
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
         redis.flushdb()
         redis.close()
 

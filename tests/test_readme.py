@@ -10,11 +10,12 @@ import re
 import secrets
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.servers import gunicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -68,41 +69,11 @@ def make_run_server(tmp_path):
     subprocess.run(
         [bin_dir / "flask", "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True
     )
-    server = subprocess.Popen(
-        [
-            bin_dir / "gunicorn",
-            "--config",
-            "gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--workers",
-            "1",
-            "--threads",
-            "8",
-            "--access-logfile",
-            "/dev/null",
-            "wsgi:app",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=2).close()
-                break
-            except OSError:
-                assert server.poll() is None, server.stderr.read()
-                assert time.monotonic() < deadline, "the server did not start within 30 s"
-                time.sleep(0.2)
+    args = ("--workers", "1", "--threads", "8", "--access-logfile", "/dev/null")
+    with gunicorn(PORT, env, *args):
+        # Listening already; this waits (in the listen queue) for the worker to boot and answer.
+        urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=30).close()
         yield f"http://127.0.0.1:{PORT}"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def test_readme_walkthrough_runs_as_written_and_answers_what_it_shows(make_run_server):

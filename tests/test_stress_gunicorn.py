@@ -14,10 +14,10 @@ holds. Ports: TEST_PORT_BASE (e.g. 18130) picks them from a range, else the OS d
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -36,6 +36,7 @@ from sqlalchemy.engine import make_url
 from app import create_app, ledger
 from app.extensions import db
 from tests.conftest import Config, database_url, ensure_database
+from tests.servers import gunicorn, production_env
 from tests.stress_driver import Client
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +66,6 @@ class Stack:
     ports: list[int]
     servers: list[subprocess.Popen]
     app: object
-    logs: Path
 
 
 def scratch_url() -> str:
@@ -81,25 +81,6 @@ def recreate_database(url: str) -> None:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
         conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
     server.dispose()
-
-
-def server_env(url: str) -> dict:
-    return {
-        **os.environ,
-        "APP_ENV": "production",
-        "DATABASE_URL": url,
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "JWT_SECRET_KEY": secrets.token_urlsafe(48),
-        "REGISTER_RATE_LIMIT": "100000 per hour",
-        "LOGIN_RATE_LIMIT_USER": "100000 per minute",
-        "LOGIN_RATE_LIMIT_IP": "100000 per minute",
-        "ARGON2_TIME_COST": "2",
-        "ARGON2_MEMORY_COST": "19456",
-        "ARGON2_PARALLELISM": "1",
-        "LOG_LEVEL": "WARNING",
-        "GUNICORN_ACCESS_LOG": "/dev/null",
-        "METRICS_ENABLED": "false",
-    }
 
 
 def get(port: int, path: str):
@@ -119,47 +100,29 @@ def wait_until_ready(port: int, server: subprocess.Popen, seconds: float = 30) -
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def stack():
     url = scratch_url()
     recreate_database(url)
     app = create_app(Config(url))
     with app.app_context():
         upgrade()
-    logs = tmp_path_factory.mktemp("gunicorn")
     # JWT secrets must be the same on both instances: they sit behind one load balancer.
-    env = server_env(url)
+    env = production_env(
+        DATABASE_URL=url,
+        REGISTER_RATE_LIMIT="100000 per hour",
+        LOGIN_RATE_LIMIT_USER="100000 per minute",
+        LOGIN_RATE_LIMIT_IP="100000 per minute",
+        METRICS_ENABLED="false",
+    )
     ports = free_ports(2)
-    servers = []
     try:
-        for port in ports:
-            command = [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--config",
-                "gunicorn.conf.py",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(WORKERS_PER_INSTANCE),
-                "wsgi:app",
-            ]
-            log = open(logs / f"gunicorn-{port}.log", "wb")  # noqa: SIM115 - closed with the process
-            servers.append(
-                subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-            )
-        for port, server in zip(ports, servers, strict=True):
-            wait_until_ready(port, server)
-        yield Stack(url, ports, servers, app, logs)
+        with contextlib.ExitStack() as running:
+            workers = ("--workers", str(WORKERS_PER_INSTANCE))
+            servers = [running.enter_context(gunicorn(port, env, *workers)) for port in ports]
+            for port, server in zip(ports, servers, strict=True):
+                wait_until_ready(port, server)
+            yield Stack(url, ports, servers, app)
     finally:
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
         with app.app_context():
             db.engine.dispose()
         target = make_url(url)
