@@ -42,6 +42,15 @@ def database_url() -> str:
     return url.render_as_string(hide_password=False)
 
 
+def no_server_message(url: str, error: sa.exc.OperationalError) -> str:
+    return (
+        f"No PostgreSQL answers at {make_url(url).render_as_string(hide_password=True)}: "
+        f"{str(error.orig).strip().splitlines()[0]}\n"
+        "Start PostgreSQL or point TEST_DATABASE_URL at one "
+        "(e.g. postgresql://postgres@127.0.0.1:5432/finance_test)."
+    )
+
+
 def ensure_database(url: str) -> None:
     """Create the test database if it is missing; exit with a clear message if no server."""
     target = make_url(url)
@@ -55,13 +64,23 @@ def ensure_database(url: str) -> None:
             if not exists:
                 conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
     except sa.exc.OperationalError as exc:
-        pytest.exit(
-            f"No PostgreSQL answers at {target.render_as_string(hide_password=True)}: "
-            f"{str(exc.orig).strip().splitlines()[0]}\n"
-            "Start PostgreSQL or point TEST_DATABASE_URL at one "
-            "(e.g. postgresql://postgres@127.0.0.1:5432/finance_test).",
-            returncode=3,
-        )
+        pytest.exit(no_server_message(url, exc), returncode=3)
+    finally:
+        server.dispose()
+
+
+def pytest_sessionstart(session):
+    """Before any test (and before pytest-xdist starts its workers, whose exits would come
+    back as internal errors): one line, not a traceback, when no PostgreSQL answers."""
+    if hasattr(session.config, "workerinput"):
+        return
+    url = database_url()
+    server = sa.create_engine(make_url(url).set(database="postgres"))
+    try:
+        with server.connect():
+            pass
+    except sa.exc.OperationalError as exc:
+        pytest.exit(no_server_message(url, exc), returncode=3)
     finally:
         server.dispose()
 
