@@ -93,3 +93,20 @@ def test_inventory_holds_with_metrics_enabled(app):
         rule.rule for rule in app.url_map.iter_rules()
     }
     assert extra <= {"/metrics"}
+
+
+def test_every_documented_error_answer_has_the_error_shape_as_its_body(client):
+    spec = client.get("/openapi.json").json
+    shapeless = [
+        (path, method, status)
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS
+        for status, response in operation["responses"].items()
+        if status != "default"
+        and int(status) >= 400
+        and "$ref" not in response
+        and response.get("content", {}).get("application/json", {}).get("schema")
+        != {"$ref": "#/components/schemas/Error"}
+    ]
+    assert shapeless == []

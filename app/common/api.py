@@ -14,6 +14,7 @@ from typing import Any
 import flask_smorest
 from flask import request
 from flask_jwt_extended import verify_jwt_in_request
+from flask_smorest.error_handler import ErrorSchema
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.exceptions import HTTPException
@@ -81,6 +82,12 @@ class Blueprint(flask_smorest.Blueprint):
             instance = schema() if isinstance(schema, type) else schema
             required = location != "json" or any(f.required for f in instance.fields.values())
         return super().arguments(schema, location=location, required=required, **kwargs)
+
+    def alt_response(self, status_code, response=None, *, schema=None, **kwargs):
+        """As flask-smorest's, but an error answer documents the one error shape as its body."""
+        if response is None and schema is None and int(status_code) >= 400:
+            schema = ErrorSchema
+        return super().alt_response(status_code, response, schema=schema, **kwargs)
 
     # ETags (`@blp.etag`): flask-smorest answers 428 to a PUT/PATCH/DELETE without If-Match.
     # Ours is optional: without it a write behaves as before; a stale one is a 412.
