@@ -46,8 +46,9 @@ def test_a_valid_row_is_accepted_so_the_guards_below_are_meaningful(app, ids):
     insert(app, ids, type="transfer", transfer_account_id=ids["other_id"])
     with app.app_context():
         # Keep the ledger invariant the conftest checks: undo the raw insert.
-        db.session.execute(sa.text("DELETE FROM transactions"))
+        deleted = db.session.execute(sa.text("DELETE FROM transactions")).rowcount
         db.session.commit()
+    assert deleted == 1
 
 
 @pytest.mark.parametrize("amount", [0, -100])
