@@ -11,7 +11,7 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from app import ledger
-from app.errors import APIError
+from app.common.errors import APIError
 from app.extensions import db
 
 ledger_cli = AppGroup("ledger", help="Check or repair account balances against transactions.")
@@ -21,7 +21,7 @@ ledger_cli = AppGroup("ledger", help="Check or repair account balances against t
 @click.option("--user-id", type=int, help="Only this user's accounts.")
 def ledger_verify(user_id: int | None) -> None:
     """Exit 1 if any balance differs from opening balance + its transactions."""
-    wrong = ledger.verify(db.session, user_id)
+    wrong = ledger.verify(user_id)
     for item in wrong:
         click.echo(
             f"account {item.account_id} (user {item.user_id}): balance {item.balance}, "
@@ -35,7 +35,7 @@ def ledger_verify(user_id: int | None) -> None:
 @ledger_cli.command("rebuild")
 def ledger_rebuild() -> None:
     """Recompute every wrong balance from its transactions, in one database transaction."""
-    fixed = ledger.rebuild(db.session)
+    fixed = ledger.rebuild()
     db.session.commit()
     click.echo(f"Corrected {len(fixed)} account(s).")
 
@@ -103,7 +103,7 @@ def reset_password(username: str, password: str) -> None:
     Exits 1 if there is no such user or the password breaks the rules (8-128 characters,
     not the username).
     """
-    from app.auth import passwords
+    from app.common import passwords
     from app.users import service
 
     user = find_user(username)

@@ -20,6 +20,7 @@ from app.accounts import service as accounts
 from app.accounts.models import Account
 from app.categories import service as categories
 from app.categories.models import DEFAULT_CATEGORIES
+from app.common.text import fold
 from app.extensions import db
 from app.transactions import service as transactions
 
@@ -154,20 +155,24 @@ def demo_accounts_of(user_id: int) -> list[str]:
 def create_accounts(user_id: int) -> dict[str, int]:
     ids = {}
     for name, type_, opening in ACCOUNTS:
-        data = {"name": name, "type": type_, "currency": CURRENCY}
-        ids[name] = accounts.create(user_id, {**data, "opening_balance": Decimal(opening)}).id
+        account = accounts.create(
+            user_id, name=name, type=type_, currency=CURRENCY, opening_balance=Decimal(opening)
+        )
+        ids[name] = account.id
     return ids
 
 
 def ensure_categories(user_id: int) -> dict[str, int]:
     """The user's category ids by name, creating the demo's (and any missing default)."""
-    by_name = {c.name: c.id for c in db.session.scalars(categories.list_stmt(user_id))}
+    # Keyed by folded name: names are unique ignoring case ("groceries" is "Groceries").
+    by_name = {fold(c.name): c.id for c in db.session.scalars(categories.list_stmt(user_id))}
     defaults = [(name, kind, None) for name, kind in DEFAULT_CATEGORIES]
     for name, kind, parent in [*defaults, *CATEGORIES]:
-        if name not in by_name:
-            data = {"name": name, "kind": kind, "parent_id": by_name.get(parent)}
-            by_name[name] = categories.create(user_id, data).id
-    return by_name
+        if fold(name) not in by_name:
+            parent_id = by_name.get(fold(parent)) if parent else None
+            category = categories.create(user_id, name=name, kind=kind, parent_id=parent_id)
+            by_name[fold(name)] = category.id
+    return {name: by_name[fold(name)] for name, _, _ in [*defaults, *CATEGORIES]}
 
 
 def seed(user_id: int, items: Iterable[Planned]) -> None:
@@ -177,14 +182,12 @@ def seed(user_id: int, items: Iterable[Planned]) -> None:
     for item in items:
         transactions.create(
             user_id,
-            {
-                "account_id": account_ids[item.account],
-                "transfer_account_id": account_ids.get(item.transfer_to),
-                "category_id": category_ids.get(item.category),
-                "type": item.type,
-                "amount": item.amount,
-                "date": item.date,
-                "description": item.description,
-                "payee": item.payee,
-            },
+            account_id=account_ids[item.account],
+            transfer_account_id=account_ids.get(item.transfer_to),
+            category_id=category_ids.get(item.category),
+            type=item.type,
+            amount=item.amount,
+            date=item.date,
+            description=item.description,
+            payee=item.payee,
         )

@@ -2,63 +2,33 @@
 
 `{"code": 422, "status": "Unprocessable Entity", "message": "...", "errors": {...}}`
 
-Services raise the plain exceptions below (no Flask in them); HTTP errors, database integrity
-errors, JWT failures and unexpected exceptions are all turned into that shape here.
+Services raise the plain exceptions of `app.common.errors`; those, HTTP errors (flask-smorest's
+validation errors included), database integrity errors, JWT failures and unexpected exceptions
+are all turned into that shape here. A 422's `message` names its first problem in words;
+`errors` holds them all, keyed by location then field as flask-smorest does.
 """
 
 from __future__ import annotations
 
 import logging
-from http import HTTPStatus
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
-from app.common.api import error_payload
+from app.common.errors import APIError
 from app.extensions import db, jwt
 
 log = logging.getLogger(__name__)
-
-
-class APIError(Exception):
-    """An error a service reports to the client; `code` picks the HTTP status."""
-
-    code = 400
-
-    def __init__(self, message: str, errors: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.errors = errors
-
-
-class NotFound(APIError):
-    code = 404
-
-
-class Forbidden(APIError):
-    code = 403
-
-
-class Conflict(APIError):
-    code = 409
-
-
-class Unprocessable(APIError):
-    code = 422
-
-    @classmethod
-    def field(cls, field: str, message: str, location: str = "json") -> Unprocessable:
-        """A 422 naming the offending field, keyed like flask-smorest's validation errors."""
-        return cls(message, {location: {field: [message]}})
-
 
 #: Integrity errors by constraint name: (status, message). Unique violations default to 409.
 CONSTRAINT_ERRORS = {
     "uq_users_username_canonical": (409, "That username is taken."),
     "uq_accounts_user_id_name": (409, "You already have an account with that name."),
-    "uq_categories_user_id_name": (409, "You already have a category with that name."),
+    "uq_categories_user_id_name_canonical": (409, "You already have a category with that name."),
     "uq_transactions_account_id_import_id": (409, "A transaction with that import id exists."),
     "ck_accounts_balance_range": (
         422,
@@ -70,6 +40,55 @@ CONSTRAINT_ERRORS = {
 UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004"}
 #: Deadlock detected, serialization failure: the transaction was rolled back; retrying works.
 RETRYABLE_SQLSTATES = {"40P01", "40001"}
+
+#: How a 422's message names a field, by where the field travelled.
+LOCATION_WORDS = {"json": "field", "query": "query parameter", "headers": "header", "form": "field"}
+
+
+def error_payload(code: int, message: str, errors: Any = None) -> dict[str, Any]:
+    # Werkzeug's reason phrases: the same on every Python (3.13 renamed 413 and 422).
+    payload: dict[str, Any] = {"code": code, "status": HTTP_STATUS_CODES[code], "message": message}
+    if errors:
+        payload["errors"] = errors
+    return payload
+
+
+def json_error(code: int, message: str, errors: Any = None, headers: dict | None = None):
+    return error_payload(code, message, errors), code, headers or {}
+
+
+def first_problem(errors: dict[str, Any]) -> str | None:
+    """The first field error in words: "amount: Must be greater than zero." or
+    "Unknown query parameter 'type'."; None if `errors` holds no message."""
+    for location, fields in errors.items():
+        path, message = first_leaf(fields)
+        if message is None:
+            continue
+        name = ".".join(part for part in path if part != "_schema")
+        word = LOCATION_WORDS.get(location, location)
+        if not name:
+            return message
+        if message == "Unknown field.":
+            return f"Unknown {word} '{name}'."
+        return f"{name}: {message}" if word == "field" else f"{word.capitalize()} {name}: {message}"
+    return None
+
+
+def first_leaf(node: Any) -> tuple[list[str], str | None]:
+    """The path to, and the text of, the first message in marshmallow's nested errors."""
+    if isinstance(node, str):
+        return [], node
+    if isinstance(node, dict):
+        for key, child in node.items():
+            path, message = first_leaf(child)
+            if message is not None:
+                return [str(key), *path], message
+    if isinstance(node, list):
+        for child in node:
+            path, message = first_leaf(child)
+            if message is not None:
+                return path, message
+    return [], None
 
 
 def rollback() -> None:
@@ -91,10 +110,6 @@ def close_session(exception: BaseException | None = None) -> None:
         db.session.registry.clear()
 
 
-def json_error(code: int, message: str, errors: Any = None, headers: dict | None = None):
-    return error_payload(code, HTTPStatus(code).phrase, message, errors), code, headers or {}
-
-
 def constraint_name(error: IntegrityError) -> str:
     """The violated constraint's name: PostgreSQL reports it; SQLite names only the columns."""
     diag = getattr(error.orig, "diag", None)
@@ -112,9 +127,26 @@ def constraint_name(error: IntegrityError) -> str:
     return ""
 
 
+def handle_http_exception(error: HTTPException):
+    """Werkzeug's and flask-smorest's HTTP errors (validation errors are 422s with `errors`)."""
+    rollback()
+    data = getattr(error, "data", None) or {}
+    errors = data.get("errors") or data.get("messages")
+    message = data.get("message") or error.description or error.name
+    if errors and error.code == 422:
+        message = first_problem(errors) or message
+    headers = dict(data.get("headers") or {})
+    if error.code == 405 and error.valid_methods:
+        headers["Allow"] = ", ".join(sorted(error.valid_methods))
+    return json_error(error.code, message, errors, headers)
+
+
 def handle_api_error(error: APIError):
     rollback()
-    return json_error(error.code, error.message, error.errors)
+    message = error.message
+    if error.errors and error.code == 422:
+        message = first_problem(error.errors) or message
+    return json_error(error.code, message, error.errors)
 
 
 def handle_integrity_error(error: IntegrityError):
@@ -146,8 +178,8 @@ def handle_database_error(error: DBAPIError):
             headers={"Retry-After": "5"},
         )
     if getattr(error.orig, "pgcode", None) in RETRYABLE_SQLSTATES:
-        # The lock order makes these rare (an account deleted while its transactions are
-        # edited); nothing was changed, and the same request will go through on a retry.
+        # The lock order makes these rare (see app.ledger); nothing was changed, and the same
+        # request will go through on a retry.
         log.warning("Retryable database conflict: %s", error.orig)
         return json_error(
             503,
@@ -165,7 +197,9 @@ def handle_unexpected_error(error: Exception):
 
 
 def register_error_handlers(app: Flask) -> None:
-    """Route every failure into the one shape (HTTP errors are handled by app.common.api.Api)."""
+    """Route every failure into the one shape. Called after `api.init_app`, so that our
+    HTTPException handler replaces flask-smorest's."""
+    app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(APIError, handle_api_error)
     app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(DBAPIError, handle_database_error)

@@ -1,13 +1,15 @@
-"""Bare extension objects, bound to the app in `create_app` (cookiecutter-flask style)."""
+"""Bare extension objects, bound to the app in `create_app` (cookiecutter-flask style).
+
+Nothing here imports the rest of the app: every other module may import these.
+"""
 
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
+from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
-
-from app.common.api import Api
 
 # Named constraints: Alembic can drop them (SQLite batch mode needs names) and errors.py can
 # map an IntegrityError to a status by the constraint's name.
@@ -27,6 +29,7 @@ db = SQLAlchemy(
 )
 migrate = Migrate()
 jwt = JWTManager()
+# Its HTTP error handler is replaced by app.errors' (the one error shape).
 api = Api()
 # Limits are declared per route (failed logins, registration); nothing is limited by default.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -117,7 +117,7 @@ def clean_database(request):
     app = request.getfixturevalue("app")
     yield
     with app.app_context():
-        wrong = ledger.verify(db.session)
+        wrong = ledger.verify()
         miscounted = db.session.execute(MISCOUNTED_USERS).all()
         db.session.execute(sa.text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
         db.session.commit()

@@ -51,7 +51,7 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         Case("/users/", 409, json={"username": "{a_name_upper}", "password": B_PASSWORD}),
         Case("/users/", 422, json={"username": "x-new", "password": B_PASSWORD, "id": "{a}"}),
     ],
-    ("/users/me/", "GET"): [Case("/users/me/?user_id={a}", 200)],
+    ("/users/me/", "GET"): [Case("/users/me/?user_id={a}", 422)],
     ("/users/me/", "PATCH"): [
         Case("/users/me/", 422, json={"id": "{a}", "email": "b@example.com"}),
         Case("/users/me/", 422, json={"user_id": "{a}"}),
@@ -107,7 +107,7 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     ],
     # -- categories (no user in the path: ownership is the only guard) ------------------------
     # Unknown query parameters are ignored (webargs), so this lists B's own categories.
-    ("/categories/", "GET"): [Case("/categories/?user_id={a}", 200)],
+    ("/categories/", "GET"): [Case("/categories/?user_id={a}", 422)],
     ("/categories/", "POST"): [
         Case("/categories/", 404, json={"name": "Child of A's", "parent_id": "{a_cat}"}),
         Case("/categories/", 422, json={"name": "Mine", "user_id": "{a}"}),
@@ -211,8 +211,8 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         Case("/users/{b}/transactions/{a_txn}", 404),
     ],
     # -- operations: no user, no data ---------------------------------------------------------
-    ("/healthz", "GET"): [Case("/healthz?user_id={a}", 200)],
-    ("/readyz", "GET"): [Case("/readyz?user_id={a}", 200)],
+    ("/healthz", "GET"): [Case("/healthz?user_id={a}", 422)],
+    ("/readyz", "GET"): [Case("/readyz?user_id={a}", 422)],
     # -- tokens (last): B cannot log in as A, nor touch A's tokens--------------------------------
     ("/token", "POST"): [
         Case("/token", 401, form={"username": "{a_name}", "password": B_PASSWORD}),

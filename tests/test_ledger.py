@@ -29,13 +29,13 @@ def corrupt(app):
 
     yield corrupt
     with app.app_context():
-        ledger.rebuild(db.session)
+        ledger.rebuild()
         db.session.commit()
 
 
 def verify(app, user_id=None):
     with app.app_context():
-        return ledger.verify(db.session, user_id)
+        return ledger.verify(user_id)
 
 
 @pytest.fixture
@@ -72,7 +72,9 @@ def test_verify_finds_a_broken_balance(app, user, books, corrupt):
     account, _ = books
     corrupt(account, 7)
     assert verify(app) == [
-        ledger.Discrepancy(account_id=account["id"], user_id=user.id, balance=11273, expected=11266)
+        ledger.Discrepancy(
+            account_id=account["id"], user_id=user.id, currency="USD", balance=11273, expected=11266
+        )
     ]
 
 

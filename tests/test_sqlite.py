@@ -50,7 +50,7 @@ def sqlite_user(sqlite_app, request):
 
 def verify(app):
     with app.app_context():
-        return ledger.verify(db.session)
+        return ledger.verify()
 
 
 def test_migrations_build_every_table_on_sqlite(sqlite_app):

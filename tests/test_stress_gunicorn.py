@@ -199,7 +199,7 @@ def check_against_model(stack: Stack, users: list[dict], result: dict) -> dict:
                 sa.text("SELECT id FROM transactions WHERE user_id = ANY(:ids)"), {"ids": user_ids}
             )
         )
-        wrong = [w for w in ledger.verify(db.session) if w.user_id in user_ids]
+        wrong = [w for w in ledger.verify() if w.user_id in user_ids]
         db.session.remove()
     expected = {account_id: opening for account_id, opening, _ in rows}
     for txn in result["live"]:

@@ -444,18 +444,33 @@ def test_changing_a_transfers_destination_to_another_currency_is_422(user, accou
     assert user.balance(yen) == "0"
 
 
-def test_moving_to_another_currency_keeps_the_decimal_value(user, account):
+def test_moving_to_another_currency_without_an_amount_is_422_asking_for_it(user, account):
+    euros = user.account(currency="EUR", opening_balance="5000.00")
+    txn = user.transaction(euros, amount="2400.00")
+    response = user.patch(url(user, txn), json={"account_id": account["id"]})
+    assert field_error(response, "amount")
+    assert response.json["message"] == (
+        f"amount: Account {account['id']} holds USD and this transaction is 2400.00 EUR: "
+        "give its amount in USD too."
+    )
+    assert (user.balance(account), user.balance(euros)) == ("100.00", "2600.00")
+    assert user.get(url(user, txn)).json["currency"] == "EUR"
+
+
+def test_moving_to_another_currency_with_its_amount_there(user, account):
     yen = user.account(currency="JPY", opening_balance="1000")
     txn = user.transaction(account, amount="12.00")
-    response = user.patch(url(user, txn), json={"account_id": yen["id"]})
-    assert (response.json["amount"], response.json["currency"]) == ("12", "JPY")
-    assert (user.balance(account), user.balance(yen)) == ("100.00", "988")
+    response = user.patch(url(user, txn), json={"account_id": yen["id"], "amount": "1800"})
+    assert (response.json["amount"], response.json["currency"]) == ("1800", "JPY")
+    assert (user.balance(account), user.balance(yen)) == ("100.00", "-800")
 
 
 def test_moving_to_a_currency_that_cannot_hold_the_amount_is_422(user, account):
     yen = user.account(currency="JPY")
     txn = user.transaction(account, amount="12.50")
-    assert field_error(user.patch(url(user, txn), json={"account_id": yen["id"]}), "amount")
+    response = user.patch(url(user, txn), json={"account_id": yen["id"], "amount": "12.5"})
+    assert field_error(response, "amount")
+    assert response.json["message"] == "amount: JPY amounts have at most 0 decimal places."
     assert (user.balance(account), user.balance(yen)) == ("87.50", "0")
 
 

@@ -6,22 +6,17 @@ from flask import current_app, request
 from flask.views import MethodView
 from flask_jwt_extended import get_jwt
 
-from app.auth import tokens
+from app.auth import service, tokens
 from app.auth.schemas import AccessTokenSchema, TokenRequestSchema, TokenSchema
-from app.common.api import Blueprint
+from app.common.api import Blueprint, commits
 from app.common.auth import current_user
-from app.errors import APIError
-from app.extensions import db, limiter
-from app.users import service as users
+from app.common.errors import Unauthorized
+from app.extensions import limiter
 from app.users.models import canonical_username
 
 blp = Blueprint("auth", __name__, url_prefix="/token", description="Log in and out")
 
 FORM = "application/x-www-form-urlencoded"
-
-
-class InvalidCredentials(APIError):
-    code = 401
 
 
 def login_username_key() -> str:
@@ -55,12 +50,12 @@ class Token(MethodView):
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, description="Wrong username or password")
     @blp.alt_response(429, description="Too many failed logins")
+    @commits  # a rehashed password, when the parameters rose
     def post(self, form):
         """Log in with the OAuth2 password form; returns an access and a refresh token"""
-        user = users.authenticate(form["username"], form["password"])
+        user = service.authenticate(form["username"], form["password"])
         if user is None:
-            raise InvalidCredentials("Incorrect username or password.")
-        db.session.commit()  # a rehashed password, when the parameters rose
+            raise Unauthorized("Incorrect username or password.")
         return tokens.issue_tokens(user, fresh=True)
 
 
@@ -77,6 +72,7 @@ class TokenRefresh(MethodView):
 class TokenRevoke(MethodView):
     @blp.login_required
     @blp.response(204)
+    @commits
     def post(self):
         """Log out: the presented access token and its refresh token stop working"""
         access = get_jwt()
@@ -87,4 +83,3 @@ class TokenRevoke(MethodView):
             lifetime = current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
             revoked.append({"jti": access["rjti"], "exp": access["iat"] + lifetime.total_seconds()})
         tokens.revoke(*revoked)
-        db.session.commit()

@@ -5,13 +5,15 @@ from flask.views import MethodView
 from app.categories import service
 from app.categories.models import Category
 from app.categories.schemas import CategoryCreateSchema, CategorySchema, CategoryUpdateSchema
-from app.common.api import Blueprint
+from app.common.api import Blueprint, commits
 from app.common.auth import current_user, get_owned
 from app.common.pagination import TOTAL_COUNT_HEADER, paginate
 from app.common.schemas import PageArgsSchema
-from app.extensions import db
 
 blp = Blueprint("categories", __name__, url_prefix="/categories", description="Categories")
+
+NOT_FOUND = "No such category of the caller's"
+NAME_TAKEN = "A category with that name exists (ignoring case)"
 
 
 @blp.route("/")
@@ -29,50 +31,38 @@ class CategoryList(MethodView):
     @blp.arguments(CategoryCreateSchema)
     @blp.response(201, CategorySchema)
     @blp.alt_response(404, description="The parent category is not the caller's")
-    @blp.alt_response(409, description="A category with that name exists")
+    @blp.alt_response(409, description=NAME_TAKEN)
+    @commits
     def post(self, data):
         """Create a category"""
-        category = service.create(current_user().id, data)
-        db.session.commit()
-        return category
+        return service.create(current_user().id, **data)
 
 
 @blp.route("/<int:category_id>")
 class CategoryDetail(MethodView):
     @blp.login_required
     @blp.response(200, CategorySchema)
-    @blp.alt_response(404, description="No such category of the caller's")
+    @blp.alt_response(404, description=NOT_FOUND)
     def get(self, category_id):
         """One category"""
         return get_owned(Category, category_id, current_user().id)
 
-    def _update(self, data, category_id):
-        category = service.update(current_user().id, category_id, data)
-        db.session.commit()
-        return category
-
     @blp.login_required
     @blp.arguments(CategoryUpdateSchema)
     @blp.response(200, CategorySchema)
-    @blp.alt_response(404, description="No such category of the caller's")
-    @blp.alt_response(409, description="A category with that name exists")
-    def put(self, data, category_id):
-        """Change a category (only the fields given)"""
-        return self._update(data, category_id)
-
-    @blp.login_required
-    @blp.arguments(CategoryUpdateSchema)
-    @blp.response(200, CategorySchema)
-    @blp.alt_response(404, description="No such category of the caller's")
-    @blp.alt_response(409, description="A category with that name exists")
+    @blp.alt_response(404, description=NOT_FOUND)
+    @blp.alt_response(409, description=NAME_TAKEN)
+    @commits
     def patch(self, data, category_id):
         """Change a category (only the fields given)"""
-        return self._update(data, category_id)
+        return service.update(current_user().id, category_id, **data)
+
+    put = patch  # the original API's PUT was partial: both change only the fields given
 
     @blp.login_required
     @blp.response(204)
-    @blp.alt_response(404, description="No such category of the caller's")
+    @blp.alt_response(404, description=NOT_FOUND)
+    @commits
     def delete(self, category_id):
         """Delete a category; its transactions become uncategorised"""
         service.delete_category(current_user().id, category_id)
-        db.session.commit()

@@ -1,61 +1,72 @@
-"""flask-smorest's Api and Blueprint, adapted to our contract.
+"""flask-smorest's Blueprint, adapted to our contract, and the one commit of a request.
 
-- `Api` answers every HTTP error in the one shape
-  `{"code", "status", "message", "errors"?}`;
-- `Blueprint` parses JSON bodies with exact decimals and offers `login_required`, which also
-  documents the bearer security and the 401 answer (bemserver-api style).
+`Blueprint`:
+- parses JSON bodies with exact decimals; an empty body sent as JSON is invalid JSON (400);
+- refuses unknown query parameters (422), like unknown body fields;
+- `login_required` checks the bearer token and, with `owner=True`, that the path's `user_id` is
+  the caller's (403); it documents the security scheme, the 401 and the 403 (bemserver-api style);
+- `precondition(schema)` is the one If-Match check, for a service to run on the row it locked;
+- every documented error answer carries the one error shape as its body.
+
+`commits` is the one place a request commits: after the view returned, before the response is
+built. A view that raises commits nothing (app.errors rolls back).
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import flask_smorest
 from flask import request
-from flask_jwt_extended import verify_jwt_in_request
+from flask_jwt_extended import current_user, verify_jwt_in_request
 from flask_smorest.error_handler import ErrorSchema
+from marshmallow import RAISE
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
-from werkzeug.exceptions import HTTPException
 
 from app.common import json as exact_json
+from app.common.errors import Forbidden, PreconditionFailed
+from app.extensions import db
 
-VALIDATION_MESSAGE = "The request was well-formed but some of its values are invalid."
-
-
-def error_payload(code: int, status: str, message: str, errors: Any = None) -> dict[str, Any]:
-    payload: dict[str, Any] = {"code": code, "status": status, "message": message}
-    if errors:
-        payload["errors"] = errors
-    return payload
+Precondition = Callable[[Any], None]
 
 
-class Api(flask_smorest.Api):
-    def handle_http_exception(self, error: HTTPException):
-        data = getattr(error, "data", None) or {}
-        errors = data.get("errors") or data.get("messages")
-        if errors and error.code == 422:
-            message = data.get("message", VALIDATION_MESSAGE)
-        else:
-            message = data.get("message") or error.description or error.name
-        headers = dict(data.get("headers") or {})
-        if error.code == 405 and error.valid_methods:
-            headers["Allow"] = ", ".join(sorted(error.valid_methods))
-        return error_payload(error.code, error.name, message, errors), error.code, headers
+def commits(view: Callable) -> Callable:
+    """Commit the request's one database transaction once `view` has returned."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        result = view(*args, **kwargs)
+        db.session.commit()
+        return result
+
+    return wrapper
 
 
 class ExactJSONParser(FlaskParser):
     """webargs parses JSON itself; make it read numbers as Decimal like the rest of the app."""
 
     DEFAULT_VALIDATION_STATUS = 422
+    # Query strings are checked against their schema like bodies: a typo such as ?type=expense
+    # must be a 422, never an unfiltered answer (webargs ignores unknown query keys by default).
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": RAISE,
+        "querystring": RAISE,
+    }
 
     def _raw_load_json(self, req):
         if not is_json_request(req):
             return core.missing
-        # A body that is not UTF-8 raises UnicodeDecodeError, which webargs answers with a 400
-        # (a JSONDecodeError with an empty `doc` would pass for a missing body: a 422).
-        return exact_json.loads(req.get_data(cache=True))
+        body = req.get_data(cache=True)
+        if not body.strip():
+            # webargs reads an empty JSON body as "no body"; it is invalid JSON ({} is the empty
+            # change).
+            self._handle_invalid_json_error(None, req)
+        # A body that is not UTF-8 raises UnicodeDecodeError, which webargs answers with a 400.
+        return exact_json.loads(body)
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
         abort(400, message="The body is not valid JSON.", messages={"json": ["Invalid JSON body."]})
@@ -71,17 +82,32 @@ OPTIONAL_IF_MATCH = {
     "schema": {"type": "string"},
 }
 
+STALE_ETAG = (
+    "The {name} changed since you read it, so If-Match no longer matches its ETag: "
+    "GET it again, re-apply your change to what you get, and send that response's ETag."
+)
+
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = ExactJSONParser()
 
     def arguments(self, schema, *, location="json", required=None, **kwargs):
         """As flask-smorest's, but a JSON body whose fields are all optional (PATCH, PUT) is
-        documented as optional: a missing body reads as `{}` and changes nothing, a 200."""
+        documented as optional: a missing body reads as `{}` and changes nothing, a 200.
+        Marks the view as reading the query string (see app.common.http)."""
         if required is None:
             instance = schema() if isinstance(schema, type) else schema
             required = location != "json" or any(f.required for f in instance.fields.values())
-        return super().arguments(schema, location=location, required=required, **kwargs)
+        decorator = super().arguments(schema, location=location, required=required, **kwargs)
+        if location != "query":
+            return decorator
+
+        def reads_query(func):
+            wrapper = decorator(func)
+            wrapper.reads_query = True  # copied upwards by the outer decorators' functools.wraps
+            return wrapper
+
+        return reads_query
 
     def alt_response(self, status_code, response=None, *, schema=None, **kwargs):
         """As flask-smorest's, but an error answer documents the one error shape as its body."""
@@ -89,14 +115,14 @@ class Blueprint(flask_smorest.Blueprint):
             schema = ErrorSchema
         return super().alt_response(status_code, response, schema=schema, **kwargs)
 
-    # ETags (`@blp.etag`): flask-smorest answers 428 to a PUT/PATCH/DELETE without If-Match.
-    # Ours is optional: without it a write behaves as before; a stale one is a 412.
+    # ETags (`@blp.etag`): flask-smorest answers 428 to a PUT/PATCH/DELETE without If-Match and
+    # warns when a view did not call check_etag. Ours is optional (without it a write behaves as
+    # before), and checked by `precondition`, which services run once they hold the row's lock.
     def _check_precondition(self):
         pass
 
     def _verify_check_etag(self):
-        if request.if_match:
-            super()._verify_check_etag()
+        pass
 
     def _prepare_etag_doc(self, doc, doc_info, **kwargs):
         doc = super()._prepare_etag_doc(doc, doc_info, **kwargs)
@@ -107,20 +133,49 @@ class Blueprint(flask_smorest.Blueprint):
             ]
         return doc
 
-    def login_required(self, func=None, *, fresh: bool = False, refresh: bool = False):
-        """Require a valid access token (or a fresh one, or a refresh token).
+    def precondition(self, schema) -> Precondition:
+        """The request's If-Match check on a row, as `schema` shows it (a no-op without
+        If-Match). A service calls it once it holds the row's lock, so no write slips in
+        between the check and the change."""
+        if_match = request.if_match
 
-        Also documents the security scheme and the 401 answer.
+        def check(obj: Any) -> None:
+            if not if_match:
+                return
+            instance = schema() if isinstance(schema, type) else schema
+            if self._generate_etag(instance.dump(obj)) not in if_match:
+                raise PreconditionFailed(STALE_ETAG.format(name=type(obj).__name__.lower()))
+
+        return check
+
+    def login_required(
+        self, func=None, *, fresh: bool = False, refresh: bool = False, owner: bool = False
+    ):
+        """Require a valid access token (or a fresh one, or a refresh token); with `owner`,
+        the path's `user_id` must be the caller's (else 403).
+
+        Documents the security scheme, the 401 answer and, with `owner`, the 403.
         """
         if func is None:
-            return functools.partial(self.login_required, fresh=fresh, refresh=refresh)
+            return functools.partial(self.login_required, fresh=fresh, refresh=refresh, owner=owner)
 
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
             verify_jwt_in_request(fresh=fresh, refresh=refresh)
+            if "user_id" in kwargs:
+                if not owner:
+                    # A path user_id left unchecked would let anyone read anyone's data.
+                    raise RuntimeError(f"{func.__qualname__}: a path user_id needs owner=True")
+                if kwargs["user_id"] != current_user.id:
+                    raise Forbidden("You can only access your own data.")
             return func(*args, **kwargs)
 
         wrapper = self.doc(security=[{"OAuth2PasswordBearer": []}])(wrapper)
-        return self.alt_response(401, description="Missing, invalid, expired or revoked token")(
+        wrapper = self.alt_response(401, description="Missing, invalid, expired or revoked token")(
             wrapper
         )
+        if owner:
+            wrapper = self.alt_response(403, description="The path's user is not the caller")(
+                wrapper
+            )
+        return wrapper

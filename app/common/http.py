@@ -2,12 +2,14 @@
 
 - a body must be JSON (415 otherwise), except where a view class lists what it `accepts`;
 - ids in paths are 32-bit: a larger one is a 404 rather than a database error;
+- a query parameter that the operation does not read is a 422 naming it;
 - security headers on every response, `no-store` on anything personal.
 """
 
 from __future__ import annotations
 
 from flask import Flask, current_app, request
+from flask_smorest import abort
 from werkzeug.exceptions import (
     HTTPException,
     MethodNotAllowed,
@@ -61,6 +63,21 @@ def check_content_type() -> None:
         )
 
 
+def refuse_unread_query() -> None:
+    """An operation without query parameters takes none: `?archived=false` on one that does not
+    filter must be a 422, not an unfiltered answer. (Operations with a query schema refuse
+    unknown keys while parsing it: app.common.api.)"""
+    if not request.args:
+        return
+    view_class = getattr(current_app.view_functions.get(request.endpoint), "view_class", None)
+    method = request.method.lower() if request.method != "HEAD" else "get"
+    handler = getattr(view_class, method, None)
+    if handler is None or getattr(handler, "reads_query", False):
+        return
+    name = next(iter(request.args))
+    abort(422, errors={"query": {name: ["Unknown field."]}})
+
+
 def check_chunked_body_size() -> None:
     """A chunked body has no Content-Length to refuse up front, and Werkzeug quietly cuts such
     a stream at MAX_CONTENT_LENGTH: read it (never past the limit) and refuse it if it got there.
@@ -110,4 +127,5 @@ def register_http_rules(app: Flask) -> None:
     app.before_request(method_not_allowed_without_slash)
     app.before_request(check_content_type)
     app.before_request(check_chunked_body_size)
+    app.before_request(refuse_unread_query)
     app.after_request(security_headers)

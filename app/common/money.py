@@ -45,7 +45,8 @@ def is_currency(code: str) -> bool:
 
 
 def to_minor(amount: Decimal, currency: str) -> int:
-    """Exact minor units of `amount`; more decimal places than the currency has is an error.
+    """Exact minor units of `amount`, below 10^14 in magnitude; more decimal places than the
+    currency has, or a larger amount, is a MoneyError that names the currency.
 
     Works on the decimal's digits directly: Decimal arithmetic would round to its context's
     28 significant digits and could silently accept "1.000…0001" as 1.
@@ -63,9 +64,19 @@ def to_minor(amount: Decimal, currency: str) -> int:
             f"{currency} amounts have at most {places} decimal place{'s' if places != 1 else ''}."
         )
     if len(significant) + exponent + places > MAX_DIGITS:
-        raise MoneyError("Amount is too large.")
+        raise MoneyError(too_large(currency))
     minor = int(significant) * 10 ** (exponent + places)
+    if minor >= MAX_AMOUNT_MINOR:
+        raise MoneyError(too_large(currency))
     return -minor if sign else minor
+
+
+def too_large(currency: str) -> str:
+    limit = format_minor(MAX_AMOUNT_MINOR - 1, currency)
+    return (
+        f"Amount too large: {currency} amounts are at most {limit} in magnitude "
+        "(10^14 minor units)."
+    )
 
 
 def to_decimal(minor: int, currency: str) -> Decimal:

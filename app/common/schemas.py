@@ -20,7 +20,10 @@ MAX_LIMIT = 1000
 DECIMAL_STRING = re.compile(r"^-?[0-9]{1,40}(\.[0-9]{1,40})?$")
 #: YYYY-MM-DD, alone or starting a datetime; Python's fromisoformat alone would also take week
 #: dates ("2026-W05-6") and the basic format ("20260131").
-CALENDAR_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ].+)?$", re.IGNORECASE)
+CALENDAR_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ].+)?$", re.IGNORECASE)
+#: The dates a transaction may have: older or later ones are typos (a year 20260), not history.
+FIRST_DATE = date(1900, 1, 1)
+LAST_DATE = date(2199, 12, 31)
 
 
 class Schema(ma.Schema):
@@ -103,7 +106,7 @@ class Money(fields.Field):
     default_error_messages = {
         "invalid": 'Must be a decimal number such as "1234.50".',
         "not_finite": "Must be a finite number (NaN and Infinity are not amounts).",
-        "too_large": "Must be below 10^14 minor units (999,999,999,999.99 USD) in magnitude.",
+        "too_large": "Too large: amounts are below 10^14 minor units of their currency.",
     }
 
     def __init__(self, *, currency_attribute: str = "currency", positive: bool = False, **kwargs):
@@ -177,25 +180,42 @@ class PageArgsSchema(Schema):
 
 
 class CalendarDate(fields.Field):
-    """A calendar date `YYYY-MM-DD`; an ISO datetime is accepted too and keeps the calendar date
-    written in its own offset (as the original API's clients send it)."""
+    """A calendar date `YYYY-MM-DD` from FIRST_DATE to LAST_DATE; unless `date_only`, an ISO
+    datetime is accepted too and keeps the calendar date written in its own offset (as the
+    original API's clients send it)."""
 
-    default_error_messages = {"invalid": "Must be a date YYYY-MM-DD (or an ISO 8601 datetime)."}
+    default_error_messages = {
+        "invalid": "Must be a date YYYY-MM-DD (or an ISO 8601 datetime).",
+        "invalid_date_only": "Must be a date YYYY-MM-DD.",
+        "not_a_date": "{value} is not a calendar date.",
+        "out_of_range": f"Must be a date from {FIRST_DATE} to {LAST_DATE}.",
+    }
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, date_only: bool = False, **kwargs: Any) -> None:
+        self.date_only = date_only
         metadata = kwargs.pop("metadata", {})
         metadata.update(type="string", format="date", example="2026-01-31")
         super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> date:
+        invalid = "invalid_date_only" if self.date_only else "invalid"
         if not isinstance(value, str) or len(value) > 64 or not CALENDAR_DATE.match(value):
-            raise self.make_error("invalid")
+            raise self.make_error(invalid)
+        if self.date_only and len(value) != 10:
+            raise self.make_error(invalid)
         try:
-            if len(value) == 10:
-                return date.fromisoformat(value)
-            return datetime.fromisoformat(value).date()
+            day = date.fromisoformat(value[:10])
         except ValueError:
-            raise self.make_error("invalid") from None
+            # "2026-02-30" has the shape of a date but names no day: say so.
+            raise self.make_error("not_a_date", value=value[:10]) from None
+        if len(value) > 10:
+            try:
+                day = datetime.fromisoformat(value).date()
+            except ValueError:
+                raise self.make_error(invalid) from None
+        if not FIRST_DATE <= day <= LAST_DATE:
+            raise self.make_error("out_of_range")
+        return day
 
     def _serialize(self, value: Any, attr, obj, **kwargs) -> str | None:
         return None if value is None else value.isoformat()

@@ -11,11 +11,13 @@ Keys expire after 24 hours; `flask prune-idempotency-keys` deletes the expired o
 
 This is HTTP-level code (it reads the request), used by routes, not by services:
 
-    replay = idempotency.replay_or_claim(user_id, headers.get("idempotency_key"))
-    if replay is not None:
-        return replay
-    thing = service.create(...)
-    return idempotency.respond(ThingSchema().dump(thing), 201)
+    @commits
+    def post(self, data, headers, user_id):
+        replay = idempotency.replay_or_claim(user_id, headers.get("idempotency_key"))
+        if replay is not None:
+            return replay
+        thing = service.create(...)
+        return idempotency.record(ThingSchema().dump(thing), 201)
 """
 
 from __future__ import annotations
@@ -32,8 +34,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.common import json as exact_json
 from app.common.db import utcnow
+from app.common.errors import Conflict, Unprocessable
 from app.common.schemas import Schema
-from app.errors import Conflict, Unprocessable
 from app.extensions import db
 from app.idempotency.models import IdempotencyKey
 
@@ -108,9 +110,9 @@ def replay_or_claim(user_id: int, key: str | None):
                 "A request with this Idempotency-Key is still in progress; retry shortly."
             ) from None
         if stored.fingerprint != wanted:
-            raise Unprocessable.field(
-                HEADER,
+            raise Unprocessable(
                 "This Idempotency-Key was already used with a different request.",
+                field=HEADER,
                 location="headers",
             ) from None
         response = json_response(stored.response_body, stored.status_code)
@@ -120,14 +122,14 @@ def replay_or_claim(user_id: int, key: str | None):
     return None
 
 
-def respond(body: dict, status: int):
-    """Store the response under the claimed key (if any), commit, and return it."""
+def record(body: dict, status: int):
+    """Store the response under the claimed key (if any) and return it; the route's commit
+    writes it together with the request's own changes."""
     text = current_app.json.dumps(body)
     claim = g.pop("idempotency_claim", None)
     if claim is not None:
         claim.status_code = status
         claim.response_body = text
-    db.session.commit()
     return json_response(text, status)
 
 

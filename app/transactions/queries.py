@@ -38,6 +38,8 @@ def list_stmt(user_id: int, args: dict) -> Select:
         stmt = stmt.where(t.category_id == args["category_id"])
     if args.get("uncategorized"):
         stmt = stmt.where(t.category_id.is_(None))
+    if "currency" in args:
+        stmt = stmt.where(t.currency == args["currency"])
     if "transaction_type" in args:
         stmt = stmt.where(t.type == args["transaction_type"])
     if "account_id" in args:

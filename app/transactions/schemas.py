@@ -5,6 +5,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from app.common.schemas import (
     DECIMAL_STRING,
     CalendarDate,
+    Currency,
     Id,
     Money,
     PageArgsSchema,
@@ -34,15 +35,6 @@ class TransactionCreateSchema(TransactionUpdateSchema):
     date = CalendarDate(metadata={"description": "Defaults to today (UTC)."})
     description = Text(load_default="", validate=validate.Length(max=500))
 
-    @validates_schema
-    def transfer_has_destination(self, data, **kwargs):
-        if data["type"] == "transfer" and data.get("transfer_account_id") is None:
-            raise ValidationError("A transfer needs a transfer_account_id.", "transfer_account_id")
-        if data["type"] != "transfer" and data.get("transfer_account_id") is not None:
-            raise ValidationError(
-                "Only transfers have a transfer_account_id.", "transfer_account_id"
-            )
-
 
 class TransactionSchema(Schema):
     id = fields.Integer(dump_only=True)
@@ -61,24 +53,27 @@ class TransactionSchema(Schema):
 
 
 class TransactionQueryArgsSchema(PageArgsSchema):
-    start_date = fields.Date(metadata={"description": "Inclusive."})
-    end_date = fields.Date(metadata={"description": "Inclusive."})
+    start_date = CalendarDate(date_only=True, metadata={"description": "Inclusive."})
+    end_date = CalendarDate(date_only=True, metadata={"description": "Inclusive."})
     category_id = Id(strict=False)
     uncategorized = fields.Boolean(metadata={"description": "Only transactions with no category."})
     transaction_type = fields.String(validate=validate.OneOf(TRANSACTION_TYPES))
     account_id = Id(
         strict=False, metadata={"description": "On that account, transfers into it included."}
     )
+    currency = Currency(metadata={"description": "Only transactions in this currency."})
     # A query string holds text: a decimal string, never a JSON number such as 1e+16.
     min_amount = Money(
         metadata={
-            "description": "Inclusive; compares decimal values as written.",
+            "description": "Inclusive; compares decimal values as written, across currencies "
+            '(JPY "1200" is more than USD "12.50").',
             "anyOf": [{"type": "string", "pattern": DECIMAL_STRING.pattern}],
         }
     )
     max_amount = Money(
         metadata={
-            "description": "Inclusive; compares decimal values as written.",
+            "description": "Inclusive; compares decimal values as written, across currencies "
+            '(JPY "1200" is more than USD "12.50").',
             "anyOf": [{"type": "string", "pattern": DECIMAL_STRING.pattern}],
         }
     )
@@ -86,7 +81,14 @@ class TransactionQueryArgsSchema(PageArgsSchema):
         validate=validate.Length(min=1, max=200),
         metadata={"description": "Case-insensitive text in description or payee."},
     )
-    sort_by = fields.String(load_default="date", validate=validate.OneOf(("date", "amount")))
+    sort_by = fields.String(
+        load_default="date",
+        validate=validate.OneOf(("date", "amount")),
+        metadata={
+            "description": "amount sorts by decimal value as written, across currencies "
+            '(JPY "1200" after USD "12.50"); ties by id.'
+        },
+    )
     order = fields.String(load_default="desc", validate=validate.OneOf(("asc", "desc")))
 
     @validates_schema

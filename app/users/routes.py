@@ -3,10 +3,10 @@
 from flask import current_app
 from flask.views import MethodView
 
-from app.common.api import Blueprint
+from app.common.api import Blueprint, commits
 from app.common.auth import current_user
-from app.errors import Forbidden
-from app.extensions import db, limiter
+from app.common.errors import Forbidden
+from app.extensions import limiter
 from app.users import service
 from app.users.schemas import (
     PasswordChangeSchema,
@@ -32,13 +32,12 @@ class UserList(MethodView):
     @blp.alt_response(403, description="Registration is closed on this instance")
     @blp.alt_response(409, description="The username is taken")
     @blp.alt_response(429, description="Too many registrations from this address")
+    @commits
     def post(self, data):
         """Register a new user"""
         if not current_app.config["ALLOW_REGISTRATION"]:
             raise Forbidden("Registration is closed on this instance.")
-        user = service.register(**data)
-        db.session.commit()
-        return user
+        return service.register(**data)
 
 
 @blp.route("/me/")
@@ -52,24 +51,21 @@ class Me(MethodView):
     @blp.login_required
     @blp.arguments(UserUpdateSchema)
     @blp.response(200, UserSchema)
+    @commits
     def patch(self, data):
         """Change the caller's email"""
-        user = current_user()
-        if "email" in data:
-            user.email = data["email"]
-        db.session.commit()
-        return user
+        return service.update_profile(current_user(), **data)
 
     @blp.login_required(fresh=True)
     @blp.arguments(PasswordConfirmSchema)
     @blp.response(204)
     @blp.alt_response(403, description="The password is wrong")
+    @commits
     def delete(self, data):
         """Delete the caller and all their data (needs the password and a fresh token)"""
         user = current_user()
         service.check_password(user, data["password"])
         service.delete_user(user)
-        db.session.commit()
 
 
 @blp.route("/me/password")
@@ -78,7 +74,7 @@ class MyPassword(MethodView):
     @blp.arguments(PasswordChangeSchema)
     @blp.response(204)
     @blp.alt_response(403, description="The current password is wrong")
+    @commits
     def post(self, data):
         """Change the caller's password (needs a fresh token); every older token stops working"""
         service.change_password(current_user(), data["current_password"], data["new_password"])
-        db.session.commit()

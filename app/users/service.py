@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select, update
 
-from app.accounts.models import Account
-from app.auth import passwords
-from app.categories.models import DEFAULT_CATEGORIES, Category
-from app.errors import Conflict, Forbidden, Unprocessable
+from app.common import passwords
+from app.common.errors import Conflict, Forbidden, Unprocessable
+from app.common.events import user_registered
 from app.extensions import db
-from app.transactions.models import Transaction
 from app.users.models import User, canonical_username
 
 
@@ -25,24 +23,17 @@ def register(username: str, password: str, email: str | None) -> User:
     )
     db.session.add(user)
     db.session.flush()  # a concurrent twin fails here on the UNIQUE constraint: also a 409
-    db.session.add_all(
-        Category(user_id=user.id, name=name, kind=kind) for name, kind in DEFAULT_CATEGORIES
-    )
+    user_registered.send("users", user_id=user.id)  # the default categories (app.categories)
     return user
 
 
-def authenticate(username: str, password: str) -> User | None:
-    """The user if the password is right; the same time and answer whether or not they exist."""
-    user = db.session.scalar(
-        select(User).where(User.username_canonical == canonical_username(username))
-    )
-    if user is None:
-        passwords.burn_time(password)
-        return None
-    if not passwords.verify_password(user.password_hash, password):
-        return None
-    if passwords.needs_rehash(user.password_hash):
-        user.password_hash = passwords.hash_password(password)
+UNSET: object = object()
+
+
+def update_profile(user: User, *, email: str | None = UNSET) -> User:
+    """Change the fields given (UNSET: as it was)."""
+    if email is not UNSET:
+        user.email = email
     return user
 
 
@@ -54,7 +45,7 @@ def check_password(user: User, password: str) -> None:
 def change_password(user: User, current_password: str, new_password: str) -> None:
     check_password(user, current_password)
     if new_password.casefold() == user.username.casefold():
-        raise Unprocessable.field("new_password", "Must not be the same as the username.")
+        raise Unprocessable("Must not be the same as the username.", field="new_password")
     user.password_hash = passwords.hash_password(new_password)
     invalidate_tokens(user)
 
@@ -68,20 +59,6 @@ def invalidate_tokens(user: User) -> None:
 
 
 def delete_user(user: User) -> None:
-    """The user and everything of theirs, children before parents (no cascade needed)."""
-    for model in (Transaction, Account, Category):
-        db.session.execute(delete(model).where(model.user_id == user.id))
+    """The user and everything of theirs: every table that holds a user's rows references
+    users.id with ON DELETE CASCADE, so the database removes them in the same statement."""
     db.session.execute(delete(User).where(User.id == user.id))
-
-
-def count_transactions(user_id: int, delta: int) -> None:
-    """Keep users.transaction_count in step with the rows, atomically, like a balance.
-
-    Every writer takes this row last, after its transaction and account locks.
-    """
-    db.session.execute(
-        update(User)
-        .where(User.id == user_id)
-        .values(transaction_count=User.transaction_count + delta),
-        execution_options={"synchronize_session": False},
-    )

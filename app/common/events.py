@@ -1,0 +1,10 @@
+"""Signals between resources that must not import each other's services (blinker, as Flask's
+own signals): the sender says what happened, each interested package says what follows."""
+
+from blinker import Namespace
+
+events = Namespace()
+
+#: Sent by app.users.service.register with `user_id`, inside the registration's database
+#: transaction: app.categories gives the new user the default categories.
+user_registered = events.signal("user-registered")
