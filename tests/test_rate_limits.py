@@ -298,6 +298,7 @@ def gunicorn_with_redis(app):
         redis.close()
 
 
+@pytest.mark.slow  # starts gunicorn
 def test_failed_login_limit_is_shared_by_gunicorn_workers_through_redis(gunicorn_with_redis):
     statuses = [
         http_post("/token", {"username": "victim", "password": f"guess {n}"})[0] for n in range(3)
