@@ -21,6 +21,7 @@ from config import ConfigError
 
 
 def database_error_message(error: sa.exc.DBAPIError) -> str:
+    """The driver's first line, and the fix when the tables are missing (42P01 on PostgreSQL)."""
     detail = str(error.orig or error).strip().splitlines()[0]
     if getattr(error.orig, "pgcode", None) == "42P01" or "no such table" in detail:
         return f"The database has no tables yet ({detail}); run `flask db upgrade` first."
@@ -42,14 +43,15 @@ class Command(click.Command):
 
 
 class Group(AppGroup):
+    """A command group whose commands are `Command`s."""
+
     command_class = Command
 
 
 def validation_message(errors: dict) -> str:
-    """Marshmallow's errors as sentences on one line: "Password: Shorter than minimum length 8."
-
-    The one form every command uses for invalid input (field name, colon, the rule it broke).
-    """
+    """Marshmallow's errors as sentences on one line, each the field's name, a colon and the
+    rule it broke: "Username: Length must be between 3 and 64. Password: ...". Every command
+    words invalid input this way."""
     sentences = []
     for field, messages in errors.items():
         if isinstance(messages, dict):
@@ -235,7 +237,7 @@ def prune_idempotency_keys() -> None:
     click.echo(f"Deleted {count} expired idempotency key(s).")
 
 
-#: Every project command, in the order `flask --help` does not care about (it sorts).
+#: The project's own commands (Flask-Migrate adds `db`).
 COMMANDS = (ledger_cli, prune_idempotency_keys, create_user, reset_password, seed_demo)
 
 
