@@ -8,7 +8,7 @@ PYTEST_ARGS ?= -n 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test venv dev-venv lint format clean bench
+.PHONY: run test test-fast venv dev-venv lint format clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ run: venv
 ## make test: the whole suite on PostgreSQL (TEST_DATABASE_URL overrides the default).
 test: dev-venv
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+## make test-fast: the inner loop, every test but the slow ones (gunicorn, docker, browser,
+## fuzzing; marked `slow`), in under three minutes.
+test-fast: dev-venv
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest $(PYTEST_ARGS) -m "not slow"
 
 lint: dev-venv
 	$(BIN)/ruff check .

@@ -48,6 +48,10 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+class ConfigError(RuntimeError):
+    """A configuration that cannot run; the message, one sentence, says what to set."""
+
+
 class Config:
     """Settings shared by every environment, read from the environment when instantiated."""
 
@@ -124,7 +128,7 @@ class Config:
         self.ARGON2_PARALLELISM = env_int("ARGON2_PARALLELISM", 4)
 
     def check(self) -> None:
-        """Raise RuntimeError when this configuration cannot run safely."""
+        """Raise ConfigError when this configuration cannot run safely."""
 
 
 class DevelopmentConfig(Config):
@@ -170,7 +174,7 @@ class ProductionConfig(Config):
 
     def check(self) -> None:
         if not os.environ.get("DATABASE_URL"):
-            raise RuntimeError("DATABASE_URL must be set in production.")
+            raise ConfigError("DATABASE_URL must be set in production.")
         for name in ("SECRET_KEY", "JWT_SECRET_KEY"):
             value = getattr(self, name)
             if (
@@ -178,7 +182,7 @@ class ProductionConfig(Config):
                 or len(value) < MIN_SECRET_LENGTH
                 or len(set(value)) < MIN_SECRET_DISTINCT_CHARACTERS
             ):
-                raise RuntimeError(
+                raise ConfigError(
                     f"{name} must be set to a random string of at least {MIN_SECRET_LENGTH} "
                     'characters in production (python -c "import secrets; '
                     'print(secrets.token_urlsafe(48))").'
@@ -196,7 +200,7 @@ def get_config(name: str | None = None) -> Config:
     """The configuration named by `name`, else by APP_ENV, else production, read now."""
     name = (name or os.environ.get("APP_ENV") or "production").strip().lower()
     if name not in CONFIGS:
-        raise RuntimeError(f"APP_ENV must be one of {', '.join(CONFIGS)}, not {name!r}.")
+        raise ConfigError(f"APP_ENV must be one of {', '.join(CONFIGS)}, not {name!r}.")
     return CONFIGS[name]()
 
 

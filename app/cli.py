@@ -1,5 +1,7 @@
 """Operator commands: `flask create-user | reset-password | seed-demo | ledger verify|rebuild |
-prune-idempotency-keys`. Each has --help; errors exit 1 with a message (ClickException)."""
+prune-idempotency-keys` (and Flask-Migrate's `db`). Each has --help; every error is one line
+on stderr and exit status 1 (a ClickException), never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +9,64 @@ import secrets
 from datetime import date
 
 import click
+import sqlalchemy as sa
 from flask import Flask
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup, FlaskGroup, ScriptInfo, with_appcontext
 
 from app import ledger
 from app.common.errors import APIError
+from app.common.money import format_minor
 from app.extensions import db
+from config import ConfigError
 
-ledger_cli = AppGroup("ledger", help="Check or repair account balances against transactions.")
+
+def database_error_message(error: sa.exc.DBAPIError) -> str:
+    """The driver's first line, and the fix when the tables are missing (42P01 on PostgreSQL)."""
+    detail = str(error.orig or error).strip().splitlines()[0]
+    if getattr(error.orig, "pgcode", None) == "42P01" or "no such table" in detail:
+        return f"The database has no tables yet ({detail}); run `flask db upgrade` first."
+    return f"Database error: {detail}"
+
+
+class Command(click.Command):
+    """A project command: an unreachable or unmigrated database is one line, not a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except sa.exc.OperationalError as error:
+            raise click.ClickException(database_error_message(error)) from None
+        except sa.exc.ProgrammingError as error:
+            if getattr(error.orig, "pgcode", None) != "42P01":
+                raise  # a bug, not an operator's mistake: keep its traceback
+            raise click.ClickException(database_error_message(error)) from None
+
+
+class Group(AppGroup):
+    """A command group whose commands are `Command`s."""
+
+    command_class = Command
+
+
+def validation_message(errors: dict) -> str:
+    """Marshmallow's errors as sentences on one line, each the field's name, a colon and the
+    rule it broke: "Username: Length must be between 3 and 64. Password: ...". Every command
+    words invalid input this way."""
+    sentences = []
+    for field, messages in errors.items():
+        if isinstance(messages, dict):
+            messages = [validation_message(messages)]
+        label = "" if field == "_schema" else f"{field.replace('_', ' ').capitalize()}: "
+        sentences.extend(f"{label}{message}" for message in messages)
+    return " ".join(sentences)
+
+
+def money(minor: int, currency: str) -> str:
+    """Minor units as an operator reads them: "12.50 USD"."""
+    return f"{format_minor(minor, currency)} {currency}"
+
+
+ledger_cli = Group("ledger", help="Check or repair account balances against transactions.")
 
 
 @ledger_cli.command("verify")
@@ -23,9 +75,12 @@ def ledger_verify(user_id: int | None) -> None:
     """Exit 1 if any balance differs from opening balance + its transactions."""
     wrong = ledger.verify(user_id)
     for item in wrong:
+        currency = item.currency
         click.echo(
-            f"account {item.account_id} (user {item.user_id}): balance {item.balance}, "
-            f"expected {item.expected}, difference {item.balance - item.expected}"
+            f"account {item.account_id} (user {item.user_id}): "
+            f"balance {money(item.balance, currency)}, "
+            f"expected {money(item.expected, currency)}, "
+            f"difference {money(item.balance - item.expected, currency)}"
         )
     if wrong:
         raise SystemExit(1)
@@ -40,7 +95,7 @@ def ledger_rebuild() -> None:
     click.echo(f"Corrected {len(fixed)} account(s).")
 
 
-@click.command("create-user")
+@click.command("create-user", cls=Command)
 @click.argument("username")
 @click.option("--email", default=None)
 @click.password_option()
@@ -54,7 +109,7 @@ def create_user(username: str, email: str | None, password: str) -> None:
         {"username": username, "password": password, "email": email}
     )
     if errors:
-        raise click.ClickException(str(errors))
+        raise click.ClickException(validation_message(errors))
     try:
         user = service.register(username, password, email)
         db.session.commit()
@@ -82,18 +137,16 @@ def registration_errors(username: str, password: str) -> dict[str, list[str]]:
 def check_new_user(username: str, password: str) -> None:
     """The registration rules for a username and password, as a ClickException."""
     if errors := registration_errors(username, password):
-        raise click.ClickException(
-            "; ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
-        )
+        raise click.ClickException(validation_message(errors))
 
 
 def check_new_password(username: str, password: str) -> None:
     """The registration rules for a password (length, not the username), as a ClickException."""
     if messages := registration_errors(username, password).get("password"):
-        raise click.ClickException("password: " + " ".join(messages))
+        raise click.ClickException(validation_message({"password": messages}))
 
 
-@click.command("reset-password")
+@click.command("reset-password", cls=Command)
 @click.argument("username")
 @click.password_option(help="The new password (prompted for, twice, when not given).")
 @with_appcontext
@@ -116,7 +169,7 @@ def reset_password(username: str, password: str) -> None:
     click.echo(f"Password of {user.username!r} reset; every token they held is revoked.")
 
 
-@click.command("seed-demo")
+@click.command("seed-demo", cls=Command)
 @click.option("--user", "username", required=True, help="Whose demo data; created if missing.")
 @click.option(
     "--password",
@@ -164,7 +217,7 @@ def seed_demo(username: str, password: str | None, seed: int) -> None:
         click.echo(f"Password (shown once): {generated}")
 
 
-@click.command("prune-idempotency-keys")
+@click.command("prune-idempotency-keys", cls=Command)
 @with_appcontext
 def prune_idempotency_keys() -> None:
     """Delete Idempotency-Keys older than 24 hours (run it daily, from cron say)."""
@@ -175,11 +228,52 @@ def prune_idempotency_keys() -> None:
     click.echo(f"Deleted {count} expired idempotency key(s).")
 
 
+#: The project's own commands (Flask-Migrate adds `db`).
+COMMANDS = (ledger_cli, prune_idempotency_keys, create_user, reset_password, seed_demo)
+
+
 def register(app: Flask) -> None:
     # Plain click commands (not made with app.cli.command) get no app context from
     # app.test_cli_runner() unless they ask for one: hence @with_appcontext above.
-    app.cli.add_command(ledger_cli)
-    app.cli.add_command(prune_idempotency_keys)
-    app.cli.add_command(create_user)
-    app.cli.add_command(reset_password)
-    app.cli.add_command(seed_demo)
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+def refusing(command: click.Command, message: str) -> click.Command:
+    """`command` as `flask --help` lists it; run with any arguments, it only says `message`."""
+
+    def refuse(args: tuple[str, ...]) -> None:
+        raise click.ClickException(message)
+
+    return click.Command(
+        command.name,
+        callback=refuse,
+        params=[click.Argument(["args"], nargs=-1, type=click.UNPROCESSED)],
+        help=command.help,
+        short_help=command.short_help,
+        add_help_option=False,
+        context_settings={"ignore_unknown_options": True},
+    )
+
+
+def app_without_config(error: ConfigError) -> Flask:
+    """What wsgi.py gives `flask` when the configuration cannot run (production without
+    DATABASE_URL, say): `flask --help` still lists every command, and running one prints the
+    configuration error as one line and exits 1.
+
+    FlaskGroup imports wsgi.py to list the app's commands and prints a traceback when that
+    fails, hence a stand-in app rather than the error. Outside `flask`'s own group (gunicorn,
+    an import, `flask run` or `flask shell`) the error is raised, so nothing serves requests
+    or opens a shell on an unusable configuration.
+    """
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or ctx.find_object(ScriptInfo) is None:
+        raise error
+    if not isinstance(ctx.command, FlaskGroup):
+        raise click.ClickException(str(error)) from None
+    from flask_migrate.cli import db as migrate_cli
+
+    app = Flask(__name__)
+    for command in (*COMMANDS, migrate_cli):
+        app.cli.add_command(refusing(command, str(error)))
+    return app

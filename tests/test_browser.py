@@ -18,6 +18,8 @@ from werkzeug.serving import make_server
 
 from tests.conftest import PASSWORD
 
+pytestmark = pytest.mark.slow  # a real browser: `make test-fast` leaves it out
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",

@@ -1,14 +1,33 @@
-"""Operator commands (`flask ...`): create-user, reset-password, seed-demo, ledger verify."""
+"""Operator commands (`flask ...`): create-user, reset-password, seed-demo, ledger verify,
+and what `flask` does when the configuration cannot run: it lists the commands, and running
+one prints the configuration error in one line and exits 1.
+"""
 
 from __future__ import annotations
 
+import os
 import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from app import create_app
 from app.extensions import db
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, Config
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT_COMMANDS = [
+    "create-user",
+    "db",
+    "ledger",
+    "prune-idempotency-keys",
+    "reset-password",
+    "seed-demo",
+]
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -81,7 +100,7 @@ def test_reset_password_refuses_a_too_short_password_and_keeps_the_old_one(runne
     result = runner.invoke(args=["reset-password", user.username, "--password", "short"])
 
     assert result.exit_code == 1
-    assert "password" in result.output
+    assert result.output == "Error: Password: Length must be between 8 and 128.\n"
     assert user.get("/users/me/").status_code == 200
     assert login(client, user.username, PASSWORD).status_code == 200
 
@@ -142,6 +161,165 @@ def test_ledger_verify_exits_1_on_a_wrong_balance_and_0_after_rebuild(app, runne
     fixed = runner.invoke(args=["ledger", "verify"])
 
     assert broken.exit_code == 1
-    assert "difference 1" in broken.output
+    assert "difference 0.01 USD" in broken.output
     assert "Corrected 1 account(s)." in rebuilt.output
     assert fixed.exit_code == 0
+
+
+def test_ledger_verify_shows_amounts_as_decimals_with_their_currency(app, runner, user):
+    dollars = user.account(name="Checking", opening_balance="10.00")
+    yen = user.account(name="Yen", currency="JPY", opening_balance="1000")
+    with app.app_context():
+        db.session.execute(
+            sa.text("UPDATE accounts SET balance = balance + 250 WHERE id = :id"),
+            {"id": dollars["id"]},
+        )
+        db.session.execute(
+            sa.text("UPDATE accounts SET balance = balance - 7 WHERE id = :id"), {"id": yen["id"]}
+        )
+        db.session.commit()
+
+    result = runner.invoke(args=["ledger", "verify", "--user-id", str(user.id)])
+    runner.invoke(args=["ledger", "rebuild"])
+
+    assert result.exit_code == 1
+    assert (
+        f"account {dollars['id']} (user {user.id}): "
+        "balance 12.50 USD, expected 10.00 USD, difference 2.50 USD"
+    ) in result.output
+    assert (
+        f"account {yen['id']} (user {user.id}): "
+        "balance 993 JPY, expected 1000 JPY, difference -7 JPY"
+    ) in result.output
+
+
+# -- validation errors read as sentences ------------------------------------------------------
+
+
+def test_create_user_says_what_is_wrong_with_the_password_in_a_sentence(runner):
+    result = runner.invoke(args=["create-user", "bob", "--password", "short"])
+
+    assert result.exit_code == 1
+    assert result.output == "Error: Password: Length must be between 8 and 128.\n"
+
+
+def test_create_user_lists_every_problem_on_one_line(runner):
+    result = runner.invoke(args=["create-user", "bo", "--password", "bo", "--email", "nope"])
+
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("Error: ")
+    for sentence in (
+        "Username: Length must be between 3 and 64.",
+        "Password: Length must be between 8 and 128.",
+        "Email: Not a valid email address.",
+    ):
+        assert sentence in lines[0]
+    assert "{" not in result.output and "[" not in result.output
+
+
+def test_reset_password_and_seed_demo_word_their_errors_the_same_way(runner, user):
+    reset = runner.invoke(args=["reset-password", user.username, "--password", "short"])
+    seed = runner.invoke(args=["seed-demo", "--user", "newcomer", "--password", "short"])
+
+    assert reset.output == "Error: Password: Length must be between 8 and 128.\n"
+    assert seed.output == "Error: Password: Length must be between 8 and 128.\n"
+
+
+# -- errors are one line, not a traceback -----------------------------------------------------
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_an_unreachable_database_is_one_line_not_a_traceback():
+    url = f"postgresql+psycopg2://postgres@127.0.0.1:{closed_port()}/nowhere"
+    unreachable = create_app(Config(url))
+    try:
+        result = unreachable.test_cli_runner().invoke(args=["ledger", "verify"])
+    finally:
+        with unreachable.app_context():
+            db.engine.dispose()
+
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: Database error: ")
+    assert len(result.output.splitlines()) == 1, result.output
+
+
+def flask_cli(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """`flask --app wsgi ARGS` in production with nothing set: no DATABASE_URL, no keys."""
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "APP_ENV": "production",
+        # Set but empty: a developer's .env (read by config.py and by flask) cannot fill them.
+        "DATABASE_URL": "",
+        "SECRET_KEY": "",
+        "JWT_SECRET_KEY": "",
+        "FLASK_SKIP_DOTENV": "1",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_flask_help_lists_every_command_even_when_production_is_not_configured():
+    result = flask_cli("--help")
+
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "Error" not in result.stderr
+    listed = re.findall(r"^  (\S+)", result.stdout.split("Commands:")[1], flags=re.M)
+    assert set(PROJECT_COMMANDS) <= set(listed), listed
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["create-user", "bob"],
+        ["create-user", "bob", "--help"],
+        ["ledger", "verify"],
+        ["prune-idempotency-keys"],
+        ["db", "upgrade"],
+        ["run"],
+        ["shell"],
+    ],
+)
+def test_a_command_on_an_unconfigured_production_says_why_in_one_line(command):
+    result = flask_cli(*command)
+
+    assert result.returncode == 1
+    assert result.stderr == "Error: DATABASE_URL must be set in production.\n"
+
+
+def test_a_weak_key_is_named_in_one_line_too():
+    result = flask_cli("create-user", "bob", DATABASE_URL="postgresql://db.invalid/x")
+
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: SECRET_KEY must be set to a random string")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_gunicorn_still_refuses_an_unconfigured_production():
+    # gunicorn imports wsgi.py outside of `flask`: the error is raised, so no worker boots.
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        cwd=ROOT,
+        env={"PATH": os.environ.get("PATH", ""), "APP_ENV": "production", "DATABASE_URL": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 1
+    assert "config.ConfigError: DATABASE_URL must be set in production." in result.stderr

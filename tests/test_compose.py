@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+pytestmark = pytest.mark.slow  # docker compose: `make test-fast` leaves it out
+
 ROOT = Path(__file__).resolve().parent.parent
 APP_SERVICES = ("app", "replica")
 SECRET_NAMES = ("SECRET_KEY", "JWT_SECRET_KEY", "POSTGRES_PASSWORD")

@@ -24,6 +24,8 @@ from sqlalchemy.engine import make_url
 
 import config as app_config
 
+pytestmark = pytest.mark.slow  # the container entrypoint: `make test-fast` leaves it out
+
 ROOT = Path(__file__).resolve().parent.parent
 ENTRYPOINT = ROOT / "docker" / "entrypoint.sh"
 # Ports of this test's own range: one where nothing listens (checked), one to serve on.

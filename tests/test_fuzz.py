@@ -26,6 +26,8 @@ from app import create_app
 from app.extensions import db
 from tests.conftest import Config, database_url, register
 
+pytestmark = pytest.mark.slow  # schemathesis fuzzes every operation: `make test-fast` leaves it out
+
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
 SESSION_ENDING = ["POST /token/revoke", "POST /users/me/password", "DELETE /users/me/"]
 

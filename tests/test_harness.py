@@ -5,9 +5,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow  # a second pytest with two workers of its own: about 3 s
 def test_suite_without_postgresql_exits_with_a_clear_message():
     env = {**os.environ, "TEST_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/nowhere"}
     result = subprocess.run(

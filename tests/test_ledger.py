@@ -91,7 +91,7 @@ def test_flask_ledger_verify_exits_1_and_prints_the_difference(runner, books, co
     result = runner.invoke(args=["ledger", "verify"])
     assert result.exit_code == 1
     assert f"account {savings['id']}" in result.output
-    assert "balance 250, expected 500, difference -250" in result.output
+    assert "balance 2.50 USD, expected 5.00 USD, difference -2.50 USD" in result.output
     assert f"account {account['id']}" not in result.output
 
 

@@ -61,6 +61,7 @@ def get(port: int, path: str) -> str:
 
 
 @pytest.mark.usefixtures("app")  # the database exists and is migrated
+@pytest.mark.slow  # starts gunicorn
 def test_metrics_add_up_every_gunicorn_worker_in_multiprocess_mode(tmp_path):
     env = {
         **os.environ,

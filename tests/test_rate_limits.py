@@ -9,6 +9,8 @@ workers that share their counts through Redis.
 
 from __future__ import annotations
 
+import logging
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -181,6 +183,26 @@ def test_forwarded_for_header_does_not_dodge_the_address_limit_without_a_proxy(c
     assert_too_many(login(client, "guess-next", "wrong password", ip="192.0.2.60"))
 
 
+def test_a_login_form_too_large_to_read_does_not_lose_the_counts(app, caplog):
+    """Flask-Limiter takes any exception while it evaluates a limit for its storage being down:
+    it counts in a separate in-memory fallback and, a second later, returns to the storage,
+    which never saw those counts. Reading an oversized form for the username key raised 413
+    there, so the failed login after it was forgotten and the next one was not refused."""
+    client = limited_client(LOGIN_RATE_LIMIT_IP="1 per minute", LOGIN_RATE_LIMIT_USER="100/minute")
+    oversized = client.post("/token", data={"username": "a" * (2 * 1024 * 1024), "password": "x"})
+    assert oversized.status_code == 413
+
+    assert login(client, "nobody", "wrong password").status_code == 401
+    time.sleep(1.1)  # past the second after which Flask-Limiter checks a "dead" storage again
+    assert_too_many(login(client, "nobody", "wrong password"))
+    complaints = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "flask-limiter" and record.levelno >= logging.WARNING
+    ]
+    assert complaints == []
+
+
 def test_other_endpoints_are_not_login_limited(client, alice):
     for _ in range(3):
         login(client, alice, "wrong password")
@@ -276,6 +298,7 @@ def gunicorn_with_redis(app):
         redis.close()
 
 
+@pytest.mark.slow  # starts gunicorn
 def test_failed_login_limit_is_shared_by_gunicorn_workers_through_redis(gunicorn_with_redis):
     statuses = [
         http_post("/token", {"username": "victim", "password": f"guess {n}"})[0] for n in range(3)

@@ -76,6 +76,7 @@ def make_run_server(tmp_path):
         yield f"http://127.0.0.1:{PORT}"
 
 
+@pytest.mark.slow  # starts gunicorn
 def test_readme_walkthrough_runs_as_written_and_answers_what_it_shows(make_run_server):
     steps = walkthrough()
     assert steps[0][0] == "API=http://127.0.0.1:8000"

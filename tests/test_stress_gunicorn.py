@@ -39,6 +39,8 @@ from tests.conftest import Config, database_url, ensure_database
 from tests.servers import gunicorn, production_env
 from tests.stress_driver import Client
 
+pytestmark = pytest.mark.slow  # gunicorn under load: `make test-fast` leaves it out
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS_PER_INSTANCE = 3
 

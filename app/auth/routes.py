@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, request
 from flask.views import MethodView
 from flask_jwt_extended import get_jwt
+from werkzeug.exceptions import HTTPException
 
 from app.auth import service, tokens
 from app.auth.schemas import AccessTokenSchema, TokenRequestSchema, TokenSchema
@@ -20,7 +21,15 @@ FORM = "application/x-www-form-urlencoded"
 
 
 def login_username_key() -> str:
-    return "login-user:" + canonical_username(request.form.get("username", ""))
+    """The username limit's key. Never raises: Flask-Limiter takes any exception from a key
+    function for its storage being down, counts in its in-memory fallback instead, and returns
+    to the real storage a second later without those counts. A form too large to read (413)
+    did that; its request fails anyway, uncounted, so it gets the key of an empty username."""
+    try:
+        username = request.form.get("username", "")
+    except HTTPException:
+        username = ""
+    return "login-user:" + canonical_username(username)
 
 
 def failed_login(response) -> bool:
