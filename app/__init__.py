@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.common.http import register_http_rules
+from app.common.openapi import DocsPlugin
 from app.common.json import JSONProvider
 from app.observability import register_observability
 from config import Config, get_config
@@ -39,7 +40,8 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, render_as_batch=True)
     jwt.init_app(app)
     limiter.init_app(app)
-    api.init_app(app)
+    # A fresh plugin per app: it remembers the operationIds given, to refuse a duplicate.
+    api.init_app(app, spec_kwargs={"extra_plugins": [DocsPlugin()]})
     if app.config["CORS_ORIGINS"]:
         from flask_cors import CORS
 
