@@ -14,12 +14,12 @@ from typing import Any
 import flask_smorest
 from flask import request
 from flask_jwt_extended import verify_jwt_in_request
-from flask_smorest.error_handler import ErrorSchema
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.exceptions import HTTPException
 
 from app.common import json as exact_json
+from app.common.schemas import ErrorSchema
 
 VALIDATION_MESSAGE = "The request was well-formed but some of its values are invalid."
 
@@ -32,6 +32,13 @@ def error_payload(code: int, status: str, message: str, errors: Any = None) -> d
 
 
 class Api(flask_smorest.Api):
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_pagination_header(self):
+        """Register nothing: we page with skip/limit and X-Total-Count, never flask-smorest's
+        `@blp.paginate`, whose X-Pagination header would otherwise put an unused
+        PaginationMetadata schema in the document (the header is lazy, its schema is not)."""
+
     def handle_http_exception(self, error: HTTPException):
         data = getattr(error, "data", None) or {}
         errors = data.get("errors") or data.get("messages")

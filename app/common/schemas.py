@@ -1,4 +1,4 @@
-"""The base Schema and the fields every resource shares: Money, Text, Id, paging."""
+"""The base Schema and the fields every resource shares: Money, Text, Id, paging, errors."""
 
 from __future__ import annotations
 
@@ -28,6 +28,30 @@ class Schema(ma.Schema):
         # Unknown and read-only fields are a 422, never silently dropped; the OpenAPI document
         # then says additionalProperties: false.
         unknown = ma.RAISE
+
+
+class ErrorSchema(ma.Schema):
+    """The one error shape, as documented (`app.common.api.error_payload` builds it)."""
+
+    code = fields.Integer(
+        required=True, metadata={"description": "The HTTP status code.", "example": 422}
+    )
+    status = fields.String(
+        required=True,
+        metadata={"description": "The HTTP status name.", "example": "Unprocessable Entity"},
+    )
+    message = fields.String(
+        required=True,
+        metadata={"description": "What went wrong, in words; for a 422, the first problem."},
+    )
+    errors = fields.Dict(
+        keys=fields.String(),
+        metadata={
+            "description": "Only when something sent is wrong: every problem, keyed by where "
+            "it was sent (json, query, headers, form), then by field, each a list of messages.",
+            "example": {"json": {"amount": ["Must be greater than zero."]}},
+        },
+    )
 
 
 class Text(fields.String):
