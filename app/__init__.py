@@ -9,8 +9,8 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.common.http import register_http_rules
-from app.common.openapi import DocsPlugin
 from app.common.json import JSONProvider
+from app.common.openapi import DocsPlugin
 from app.observability import register_observability
 from config import Config, get_config
 
