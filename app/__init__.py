@@ -10,6 +10,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.common.http import register_http_rules
 from app.common.json import JSONProvider
+from app.common.openapi import DocsPlugin
+from app.common.schemas import ErrorSchema
 from app.observability import register_observability
 from config import Config, get_config
 
@@ -39,7 +41,9 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, render_as_batch=True)
     jwt.init_app(app)
     limiter.init_app(app)
-    api.init_app(app)
+    api.ERROR_SCHEMA = ErrorSchema  # error answers document the one error shape
+    # A fresh plugin per app: it remembers the operationIds given, to refuse a duplicate.
+    api.init_app(app, spec_kwargs={"extra_plugins": [DocsPlugin()]})
     if app.config["CORS_ORIGINS"]:
         from flask_cors import CORS
 
@@ -56,10 +60,11 @@ def register_blueprints(app: Flask) -> None:
     from app.categories.routes import blp as categories
     from app.extensions import api
     from app.health.routes import blp as health
+    from app.meta.routes import blp as meta
     from app.transactions.routes import blp as transactions
     from app.users.routes import blp as users
 
-    for blueprint in (auth, users, accounts, categories, transactions, health):
+    for blueprint in (auth, users, accounts, categories, transactions, health, meta):
         api.register_blueprint(blueprint)
 
     # Swagger UI's scripts come from the swagger-ui-bundle package, ReDoc's from app/static:

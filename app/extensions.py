@@ -3,11 +3,11 @@
 Nothing here imports the rest of the app: every other module may import these.
 """
 
+import flask_smorest
 from flask_jwt_extended import JWTManager
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
-from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 
@@ -27,9 +27,19 @@ db = SQLAlchemy(
     metadata=MetaData(naming_convention=NAMING_CONVENTION),
     session_options={"expire_on_commit": False},
 )
+
+
+class Api(flask_smorest.Api):
+    def _register_pagination_header(self):
+        """Register nothing: we page with skip/limit and X-Total-Count, never flask-smorest's
+        `@blp.paginate`, whose X-Pagination header would otherwise put an unused
+        PaginationMetadata schema in the document (the header is lazy, its schema is not)."""
+
+
 migrate = Migrate()
 jwt = JWTManager()
-# Its HTTP error handler is replaced by app.errors' (the one error shape).
+# Its HTTP error handler is replaced by app.errors', and its documented error body by
+# app.common.schemas.ErrorSchema (create_app): the one error shape.
 api = Api()
 # Limits are declared per route (failed logins, registration); nothing is limited by default.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -213,6 +213,7 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     # -- operations: no user, no data ---------------------------------------------------------
     ("/healthz", "GET"): [Case("/healthz?user_id={a}", 422)],
     ("/readyz", "GET"): [Case("/readyz?user_id={a}", 422)],
+    ("/", "GET"): [Case("/?user_id={a}", 422)],
     # -- tokens (last): B cannot log in as A, nor touch A's tokens--------------------------------
     ("/token", "POST"): [
         Case("/token", 401, form={"username": "{a_name}", "password": B_PASSWORD}),

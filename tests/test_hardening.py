@@ -142,6 +142,7 @@ def responses_of_every_kind(client, user) -> dict[str, object]:
         "swagger-asset": client.get("/docs-assets/swagger-ui/swagger-ui-bundle.js"),
         "redoc-asset": client.get("/static/redoc/redoc.standalone.js"),
         "health": client.get("/healthz"),
+        "index": client.get("/"),
     }
 
 

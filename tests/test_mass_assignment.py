@@ -198,6 +198,7 @@ def test_password_hash_never_appears_in_any_response(app, client, make_user):
         ("PATCH", "/users/{user}/transactions/{transaction}", {"payee": "Shop"}, None),
         ("GET", "/users/999/accounts/", None, None),
         ("GET", "/openapi.json", None, None),
+        ("GET", "/", None, None),
         ("GET", "/healthz", None, None),
         ("GET", "/readyz", None, None),
         ("POST", "/token", None, {"username": "exposure", "password": PASSWORD}),

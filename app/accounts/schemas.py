@@ -3,18 +3,36 @@
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from app.accounts.models import ACCOUNT_TYPES
-from app.common.schemas import Currency, JSONBoolean, Money, Name, Schema
+from app.common.schemas import MONEY_OUT, MONEY_RULES, Currency, JSONBoolean, Money, Name, Schema
+
+NAME = "Unique among your accounts; trimmed, 1-100 characters."
+TYPE = "What kind of account it is (it changes no rule)."
+OPENING_BALANCE = (
+    "The balance before any transaction; may be negative (credit cards, loans). " + MONEY_RULES
+)
+ARCHIVED = "An archived account takes no new transactions (a 422); it keeps its history."
+CURRENCY_LOCKED = "It cannot change while the account has transactions (a 409)."
 
 
 class AccountCreateSchema(Schema):
-    name = Name(required=True)
-    type = fields.String(load_default="checking", validate=validate.OneOf(ACCOUNT_TYPES))
-    currency = Currency(load_default="USD")
-    opening_balance = Money()
-    balance = Money(
-        metadata={"description": "The original API's name for opening_balance (deprecated)."}
+    name = Name(required=True, metadata={"description": NAME, "example": "Checking"})
+    type = fields.String(
+        load_default="checking",
+        validate=validate.OneOf(ACCOUNT_TYPES),
+        metadata={"description": TYPE},
     )
-    archived = JSONBoolean(load_default=False)
+    currency = Currency(
+        load_default="USD", metadata={"description": "The account's money; USD if not given."}
+    )
+    opening_balance = Money(metadata={"description": OPENING_BALANCE + " 0 if not given."})
+    balance = Money(
+        metadata={
+            "description": "Deprecated: the original API's name for opening_balance, accepted "
+            "on creation only; send opening_balance instead (both at once is a 422).",
+            "deprecated": True,
+        }
+    )
+    archived = JSONBoolean(load_default=False, metadata={"description": ARCHIVED})
 
     @validates_schema
     def one_opening_balance(self, data, **kwargs):
@@ -23,21 +41,45 @@ class AccountCreateSchema(Schema):
 
 
 class AccountUpdateSchema(Schema):
-    name = Name()
-    type = fields.String(validate=validate.OneOf(ACCOUNT_TYPES))
-    currency = Currency()
-    opening_balance = Money()
-    archived = JSONBoolean()
+    name = Name(metadata={"description": NAME, "example": "Checking"})
+    type = fields.String(validate=validate.OneOf(ACCOUNT_TYPES), metadata={"description": TYPE})
+    currency = Currency(metadata={"description": CURRENCY_LOCKED})
+    opening_balance = Money(
+        metadata={"description": OPENING_BALANCE + " The balance moves by the difference."}
+    )
+    archived = JSONBoolean(metadata={"description": ARCHIVED})
 
 
 class AccountSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    owner_id = fields.Integer(dump_only=True)
-    name = fields.String(dump_only=True)
-    type = fields.String(dump_only=True)
-    currency = fields.String(dump_only=True)
-    opening_balance = Money(dump_only=True)
-    balance = Money(dump_only=True)
-    archived = fields.Boolean(dump_only=True)
-    created_at = fields.DateTime(dump_only=True)
-    updated_at = fields.DateTime(dump_only=True)
+    id = fields.Integer(dump_only=True, metadata={"description": "The account's id."})
+    owner_id = fields.Integer(dump_only=True, metadata={"description": "Your user id."})
+    name = fields.String(
+        dump_only=True,
+        metadata={"description": "Unique among your accounts.", "example": "Checking"},
+    )
+    type = fields.String(dump_only=True, metadata={"description": TYPE})
+    currency = fields.String(
+        dump_only=True,
+        metadata={
+            "description": "The ISO 4217 code of the account's money; its transactions' too.",
+            "example": "USD",
+        },
+    )
+    opening_balance = Money(
+        dump_only=True, metadata={"description": "The balance before any transaction. " + MONEY_OUT}
+    )
+    balance = Money(
+        dump_only=True,
+        metadata={
+            "description": "The current balance: opening_balance, plus income, minus expenses, "
+            "minus transfers out, plus transfers in. Read-only: change opening_balance instead. "
+            + MONEY_OUT
+        },
+    )
+    archived = fields.Boolean(dump_only=True, metadata={"description": ARCHIVED})
+    created_at = fields.DateTime(
+        dump_only=True, metadata={"description": "When the account was opened (UTC)."}
+    )
+    updated_at = fields.DateTime(
+        dump_only=True, metadata={"description": "When it last changed (UTC)."}
+    )

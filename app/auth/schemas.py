@@ -13,19 +13,44 @@ class TokenRequestSchema(Schema):
         # RFC 6749 §3.2: the server MUST ignore unrecognised request parameters.
         unknown = ma.EXCLUDE
 
-    username = Text(required=True, validate=validate.Length(min=1, max=256))
-    password = Text(required=True, validate=validate.Length(min=1, max=1024))
-    grant_type = fields.String(validate=validate.Equal("password"))
-    scope = fields.String()
-    client_id = fields.String()
-    client_secret = fields.String()
+    username = Text(
+        required=True,
+        validate=validate.Length(min=1, max=256),
+        metadata={"description": "Your username, in any case.", "example": "alice"},
+    )
+    password = Text(
+        required=True,
+        validate=validate.Length(min=1, max=1024),
+        metadata={"description": "Your password."},
+    )
+    grant_type = fields.String(
+        validate=validate.Equal("password"),
+        metadata={"description": "The OAuth2 grant: password, the only one, if sent at all."},
+    )
+    scope = fields.String(metadata={"description": "Ignored (OAuth2 clients may send it)."})
+    client_id = fields.String(metadata={"description": "Ignored (OAuth2 clients may send it)."})
+    client_secret = fields.String(metadata={"description": "Ignored (OAuth2 clients may send it)."})
 
 
 class AccessTokenSchema(Schema):
-    access_token = fields.String(required=True)
-    token_type = fields.String(required=True, metadata={"example": "bearer"})
-    expires_in = fields.Integer(required=True, metadata={"description": "Seconds"})
+    access_token = fields.String(
+        required=True,
+        metadata={"description": "Send it as `Authorization: Bearer <access_token>`."},
+    )
+    token_type = fields.String(
+        required=True, metadata={"description": "Always bearer.", "example": "bearer"}
+    )
+    expires_in = fields.Integer(
+        required=True,
+        metadata={"description": "Seconds until the access token expires.", "example": 1800},
+    )
 
 
 class TokenSchema(AccessTokenSchema):
-    refresh_token = fields.String(required=True)
+    refresh_token = fields.String(
+        required=True,
+        metadata={
+            "description": "Buys a new access token at POST /token/refresh (sent as the bearer "
+            "token there) until it expires or you log out (POST /token/revoke)."
+        },
+    )

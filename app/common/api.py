@@ -21,13 +21,13 @@ from typing import Any
 import flask_smorest
 from flask import request
 from flask_jwt_extended import current_user, verify_jwt_in_request
-from flask_smorest.error_handler import ErrorSchema
 from marshmallow import RAISE
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 
 from app.common import json as exact_json
 from app.common.errors import Forbidden, PreconditionFailed
+from app.common.schemas import ErrorSchema
 from app.extensions import db
 
 Precondition = Callable[[Any], None]

@@ -1,4 +1,4 @@
-"""The base Schema and the fields every resource shares: Money, Text, Id, paging."""
+"""The base Schema and the fields every resource shares: Money, Text, Id, paging, errors."""
 
 from __future__ import annotations
 
@@ -31,6 +31,30 @@ class Schema(ma.Schema):
         # Unknown and read-only fields are a 422, never silently dropped; the OpenAPI document
         # then says additionalProperties: false.
         unknown = ma.RAISE
+
+
+class ErrorSchema(ma.Schema):
+    """The one error shape, as documented (`app.errors.error_payload` builds it)."""
+
+    code = fields.Integer(
+        required=True, metadata={"description": "The HTTP status code.", "example": 422}
+    )
+    status = fields.String(
+        required=True,
+        metadata={"description": "The HTTP status name.", "example": "Unprocessable Entity"},
+    )
+    message = fields.String(
+        required=True,
+        metadata={"description": "What went wrong, in words; for a 422, the first problem."},
+    )
+    errors = fields.Dict(
+        keys=fields.String(),
+        metadata={
+            "description": "Only when something sent is wrong: every problem, keyed by where "
+            "it was sent (json, query, headers, form), then by field, each a list of messages.",
+            "example": {"json": {"amount": ["Must be greater than zero."]}},
+        },
+    )
 
 
 class Text(fields.String):
@@ -95,6 +119,25 @@ class Id(fields.Integer):
         super().__init__(strict=strict, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
+#: The rules every amount sent follows, said in the fields' descriptions.
+MONEY_RULES = (
+    'A decimal string such as "1234.50", or a JSON number (read as an exact decimal, never a '
+    "float), with at most as many decimal places as the currency has minor-unit digits (USD 2, "
+    'JPY 0, BHD 3; more is a 422, never a rounding; trailing zeros are fine: "10.0" JPY is 10), '
+    "and below 10^14 minor units in magnitude (999,999,999,999.99 USD)."
+)
+#: How every amount reads in a response.
+MONEY_OUT = (
+    'A decimal string with exactly the currency\'s number of decimals (USD "12.50", '
+    'JPY "1200", BHD "1.250").'
+)
+CURRENCY_RULES = (
+    "An ISO 4217 currency code (USD, EUR, JPY...; any case, answered upper-case). Its number of "
+    "decimal places comes from ISO's table (USD 2, JPY 0, BHD 3); an unknown code, or one "
+    "without a minor unit (XAU), is a 422."
+)
+
+
 class Money(fields.Field):
     """An exact amount: a decimal string (or JSON number) in, a decimal string out.
 
@@ -114,11 +157,17 @@ class Money(fields.Field):
         self.positive = positive
         metadata = kwargs.pop("metadata", {})
         metadata.setdefault("example", "1234.50")
-        # What a client may send: a decimal string or a JSON number (the currency's places and
-        # the magnitude limit are checked later, and cannot be said in JSON Schema).
-        metadata.setdefault(
-            "anyOf", [{"type": "string", "pattern": DECIMAL_STRING.pattern}, {"type": "number"}]
-        )
+        if kwargs.get("dump_only") or metadata.get("type") == "string":
+            # What a client reads, and what a query string holds: a decimal string.
+            metadata.setdefault("pattern", DECIMAL_STRING.pattern)
+            metadata["type"] = "string"
+        else:
+            # What a client may send: a decimal string or a JSON number (the currency's places
+            # and the magnitude limit are checked later, and cannot be said in JSON Schema).
+            metadata.setdefault(
+                "anyOf",
+                [{"type": "string", "pattern": DECIMAL_STRING.pattern}, {"type": "number"}],
+            )
         super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> Decimal:
@@ -155,6 +204,9 @@ class Currency(fields.String):
     def __init__(self, **kwargs: Any) -> None:
         metadata = kwargs.pop("metadata", {})
         metadata.update(example="USD", pattern="^[A-Za-z]{3}$")
+        metadata["description"] = " ".join(
+            filter(None, (metadata.get("description"), CURRENCY_RULES))
+        )
         super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
@@ -170,12 +222,17 @@ class PageArgsSchema(Schema):
     """`skip`/`limit` paging, as the original API had it."""
 
     skip = fields.Integer(
-        load_default=0, validate=validate.Range(min=0, max=2**62), metadata={"example": 0}
+        load_default=0,
+        validate=validate.Range(min=0, max=2**62),
+        metadata={"description": "How many matching items to pass over (paging).", "example": 0},
     )
     limit = fields.Integer(
         load_default=100,
         validate=validate.Range(min=0, max=MAX_LIMIT),
-        metadata={"description": f"At most {MAX_LIMIT}."},
+        metadata={
+            "description": f"How many items to answer at most, up to {MAX_LIMIT}; the "
+            "X-Total-Count header says how many match over all pages."
+        },
     )
 
 

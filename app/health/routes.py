@@ -18,7 +18,9 @@ blp = Blueprint("health", __name__, description="Liveness and readiness probes")
 
 
 class HealthSchema(Schema):
-    status = fields.String(dump_only=True, metadata={"example": "ok"})
+    status = fields.String(
+        dump_only=True, metadata={"description": "Always ok: the check passed.", "example": "ok"}
+    )
 
 
 @blp.route("/healthz")

@@ -59,7 +59,8 @@ class IdempotencyHeadersSchema(Schema):
                 "A retry with the same key and body returns the first response and changes "
                 "nothing (header Idempotent-Replayed: true); the same key with a different "
                 "body is a 422. Keys are kept for 24 hours."
-            )
+            ),
+            "example": "5f0c6f3e-3b8e-4c55-9d43-2f8a1f7f9b21",
         },
     )
 

@@ -28,9 +28,24 @@ class UserCreateSchema(Schema):
             validate.Length(min=3, max=64),
             FullMatch(USERNAME_PATTERN, error="Must not start or end with whitespace."),
         ],
+        metadata={
+            "description": "3-64 characters, no whitespace at either end; unique ignoring case "
+            "(taken: a 409), and logging in ignores case too.",
+            "example": "alice",
+        },
     )
-    password = Text(required=True, load_only=True, validate=PASSWORD_RULES)
-    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    password = Text(
+        required=True,
+        load_only=True,
+        validate=PASSWORD_RULES,
+        metadata={"description": "8-128 characters, not the username (in any case)."},
+    )
+    email = fields.Email(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=254),
+        metadata={"description": "An address to reach you at, or null (the default)."},
+    )
 
     @validates_schema
     def password_is_not_username(self, data, **kwargs):
@@ -39,20 +54,49 @@ class UserCreateSchema(Schema):
 
 
 class UserSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    username = fields.String(dump_only=True)
-    email = fields.String(dump_only=True, allow_none=True)
-    created_at = fields.DateTime(dump_only=True)
+    id = fields.Integer(
+        dump_only=True, metadata={"description": "Your user id: the user_id in your paths."}
+    )
+    username = fields.String(
+        dump_only=True, metadata={"description": "As registered.", "example": "alice"}
+    )
+    email = fields.String(
+        dump_only=True, allow_none=True, metadata={"description": "Your address, or null."}
+    )
+    created_at = fields.DateTime(
+        dump_only=True, metadata={"description": "When you registered (UTC)."}
+    )
 
 
 class UserUpdateSchema(Schema):
-    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    email = fields.Email(
+        allow_none=True,
+        validate=validate.Length(max=254),
+        metadata={"description": "Your new address, or null to remove it."},
+    )
 
 
 class PasswordChangeSchema(Schema):
-    current_password = Text(required=True, load_only=True, validate=validate.Length(max=128))
-    new_password = Text(required=True, load_only=True, validate=PASSWORD_RULES)
+    current_password = Text(
+        required=True,
+        load_only=True,
+        validate=validate.Length(max=128),
+        metadata={"description": "Your password now (wrong: a 403)."},
+    )
+    new_password = Text(
+        required=True,
+        load_only=True,
+        validate=PASSWORD_RULES,
+        metadata={
+            "description": "8-128 characters; every token issued before the change stops working."
+        },
+    )
 
 
 class PasswordConfirmSchema(Schema):
-    password = Text(required=True, load_only=True, validate=validate.Length(max=128))
+    password = Text(
+        required=True,
+        load_only=True,
+        validate=validate.Length(max=128),
+        metadata={"description": "Your password, to confirm (wrong: a 403)."},
+    )
