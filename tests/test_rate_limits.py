@@ -9,9 +9,11 @@ workers that share their counts through Redis.
 
 from __future__ import annotations
 
+import socket
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 
 import pytest
 
@@ -20,8 +22,8 @@ from config import Config as BaseConfig
 from tests.conftest import PASSWORD, Config, database_url
 from tests.servers import gunicorn, production_env
 
-GUNICORN_PORT = 18150
-REDIS_URL = "redis://127.0.0.1:6379/5"
+#: A Redis database of these tests' own; keys carry a per-test prefix besides.
+REDIS_URL = "redis://127.0.0.1:6379/6"
 
 
 class SmallLimits(Config):
@@ -239,9 +241,16 @@ def redis_client():
     return client
 
 
-def http_post(path: str, data: dict) -> tuple[int, dict]:
+def free_port() -> int:
+    """A port nothing listens on now: other test runs on this machine use the fixed ones."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def http_post(port: int, path: str, data: dict) -> tuple[int, dict]:
     request = urllib.request.Request(
-        f"http://127.0.0.1:{GUNICORN_PORT}{path}",
+        f"http://127.0.0.1:{port}{path}",
         data=urllib.parse.urlencode(data).encode(),
         method="POST",
     )
@@ -254,33 +263,39 @@ def http_post(path: str, data: dict) -> tuple[int, dict]:
 
 @pytest.fixture
 def gunicorn_with_redis(app):
+    """Two production workers on Redis with the default limits; their keys under a prefix of
+    this test's own, so runs in parallel (other workers, other checkouts) never share counts."""
     redis = redis_client()
-    redis.flushdb()
-    # production_env's argon2 parameters are OWASP's minimum: every fresh worker hashes again.
+    prefix = f"test-{uuid.uuid4().hex}"
+    port = free_port()
     env = production_env(
         RATELIMIT_STORAGE_URI=REDIS_URL,
-        LOGIN_RATE_LIMIT_USER="3 per minute",
-        LOGIN_RATE_LIMIT_IP="1000 per minute",
-        GUNICORN_WORKERS="3",
+        RATELIMIT_KEY_PREFIX=prefix,
+        GUNICORN_WORKERS="2",
         # Each worker serves one request and is replaced: no process ever sees two requests,
-        # so only a shared store can count to 3.
+        # so only a shared store can count to 5.
         GUNICORN_MAX_REQUESTS="1",
     )
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    for name in ("LOGIN_RATE_LIMIT_USER", "LOGIN_RATE_LIMIT_IP", "PROMETHEUS_MULTIPROC_DIR"):
+        env.pop(name, None)  # the defaults: 5 per username, 30 per address
     try:
         # --preload: workers fork from a loaded app, so a replacement starts at once.
-        with gunicorn(GUNICORN_PORT, env, "--preload"):
-            yield redis
+        with gunicorn(port, env, "--preload"):
+            yield port, redis, prefix
     finally:
-        redis.flushdb()
+        for key in redis.scan_iter(f"*{prefix}*"):
+            redis.delete(key)
         redis.close()
 
 
 def test_failed_login_limit_is_shared_by_gunicorn_workers_through_redis(gunicorn_with_redis):
-    statuses = [
-        http_post("/token", {"username": "victim", "password": f"guess {n}"})[0] for n in range(3)
+    port, redis, prefix = gunicorn_with_redis
+    answers = [
+        http_post(port, "/token", {"username": "victim", "password": f"guess {n}"})
+        for n in range(5)
     ]
-    assert statuses == [401, 401, 401]
-    status, headers = http_post("/token", {"username": "victim", "password": "guess"})
+    assert [status for status, _ in answers] == [401] * 5
+    assert {headers["X-RateLimit-Limit"] for _, headers in answers} == {"5"}
+    status, headers = http_post(port, "/token", {"username": "victim", "password": "guess 6"})
     assert status == 429 and int(headers["Retry-After"]) > 0
-    assert gunicorn_with_redis.keys("*login-user*"), "the counts are kept in Redis"
+    assert list(redis.scan_iter(f"*{prefix}*login-user*")), "the counts are kept in Redis"
