@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import current_app, request
 from flask.views import MethodView
 from flask_jwt_extended import get_jwt
+from flask_smorest import abort
 
 from app.auth import tokens
-from app.auth.schemas import AccessTokenSchema, TokenRequestSchema, TokenSchema
+from app.auth.schemas import TokenRequestSchema, TokenSchema
 from app.common.api import Blueprint
 from app.common.auth import current_user
 from app.errors import APIError
@@ -67,10 +68,23 @@ class Token(MethodView):
 @blp.route("/refresh")
 class TokenRefresh(MethodView):
     @blp.login_required(refresh=True)
-    @blp.response(200, AccessTokenSchema)
+    @blp.response(200, TokenSchema)
     def post(self):
-        """A new access token for a refresh token (sent as the bearer token)"""
-        return tokens.issue_access_token(current_user(), refresh_jti=get_jwt()["jti"], fresh=False)
+        """New tokens for a refresh token (sent as the bearer token), which stops working
+
+        Refresh tokens rotate: keep the new one. Presenting a used refresh token again is a 401
+        and revokes every token descended from the same login.
+        """
+        used = get_jwt()
+        family = tokens.family_of(used)
+        if not tokens.use_refresh_token(used):
+            # Another request used it first: a reuse, as if it came after that one.
+            tokens.revoke_family(family)
+            db.session.commit()
+            abort(401, message="Token has been revoked.", headers={"WWW-Authenticate": "Bearer"})
+        answer = tokens.issue_tokens(current_user(), fresh=False, family=family)
+        db.session.commit()
+        return answer
 
 
 @blp.route("/revoke")
@@ -78,13 +92,14 @@ class TokenRevoke(MethodView):
     @blp.login_required
     @blp.response(204)
     def post(self):
-        """Log out: the presented access token and its refresh token stop working"""
+        """Log out: the presented access token and every token of its login stop working"""
         access = get_jwt()
-        revoked = [access]
-        if access.get("rjti"):
-            # The refresh token's own expiry is not in the access token; keep the row as long
-            # as a refresh token can live.
+        tokens.revoke(access)
+        if access.get("fam"):
+            tokens.revoke_family(access["fam"])
+        elif access.get("rjti"):
+            # A token from before families: its refresh token's own expiry is not in it; keep
+            # the row as long as a refresh token can live.
             lifetime = current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
-            revoked.append({"jti": access["rjti"], "exp": access["iat"] + lifetime.total_seconds()})
-        tokens.revoke(*revoked)
+            tokens.revoke({"jti": access["rjti"], "exp": access["iat"] + lifetime.total_seconds()})
         db.session.commit()
