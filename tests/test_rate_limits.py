@@ -198,6 +198,63 @@ def test_limits_can_be_switched_off(app):
         limited_client()  # the limiter object is shared: switch it back on for later tests
 
 
+# -- wrong passwords given with a token ------------------------------------------------------
+
+
+def fresh_token(client, username: str) -> dict:
+    response = login(client, username, PASSWORD, ip="198.51.100.7")
+    assert response.status_code == 200, response.json
+    return {"Authorization": f"Bearer {response.json['access_token']}"}
+
+
+def change_password(client, headers: dict, current: str):
+    body = {"current_password": current, "new_password": "a brand new passphrase"}
+    return client.post("/users/me/password", json=body, headers=headers)
+
+
+def delete_me(client, headers: dict, password: str):
+    return client.delete("/users/me/", json={"password": password}, headers=headers)
+
+
+@pytest.mark.parametrize("check", [change_password, delete_me], ids=["password", "delete"])
+def test_wrong_passwords_with_a_token_are_limited_per_user(client, alice, check):
+    """A stolen token must not buy unlimited password guesses (then the account for good)."""
+    headers = fresh_token(client, alice)
+    for _ in range(3):
+        assert check(client, headers, "wrong password").status_code == 403
+    assert_too_many(check(client, headers, "wrong password"))
+    # Limited even when right, as a login is: the guess that hits tells the attacker nothing.
+    assert_too_many(check(client, headers, PASSWORD))
+    assert login(client, alice, PASSWORD, ip="192.0.2.5").status_code == 429
+
+
+def test_wrong_passwords_with_a_token_and_failed_logins_count_together(client, alice):
+    headers = fresh_token(client, alice)
+    for ip in ("192.0.2.20", "192.0.2.21"):
+        assert login(client, alice, "wrong password", ip=ip).status_code == 401
+    assert change_password(client, headers, "wrong password").status_code == 403
+    assert_too_many(delete_me(client, headers, "wrong password"))
+    assert_too_many(login(client, alice, "wrong password", ip="192.0.2.22"))
+
+
+def test_right_passwords_and_bad_bodies_with_a_token_do_not_count(client, alice):
+    headers = fresh_token(client, alice)
+    for _ in range(4):
+        response = client.post("/users/me/password", json={}, headers=headers)  # a 422
+        assert response.status_code == 422
+    assert change_password(client, headers, PASSWORD).status_code == 204
+
+
+def test_one_users_wrong_passwords_do_not_limit_another(client, alice):
+    assert register(client, "bob", ip="198.51.100.8").status_code == 201
+    headers = fresh_token(client, alice)
+    for _ in range(3):
+        change_password(client, headers, "wrong password")
+    bob = fresh_token(client, "bob")
+    assert change_password(client, bob, "wrong password").status_code == 403
+    assert delete_me(client, bob, PASSWORD).status_code == 204
+
+
 # -- registration -----------------------------------------------------------------------------
 
 

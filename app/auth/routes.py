@@ -34,21 +34,45 @@ def failed_login(response) -> bool:
     return response.status_code == 401
 
 
+def user_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT_USER"]
+
+
+#: One count per username of every failed password check: a failed login, and a wrong
+#: password given with a token (changing the password, deleting the user). A stolen token
+#: gets no more guesses than a login form. Shared: the same key in every route that uses it.
+SCOPE_USER_PASSWORD = "password-checks-user"
+
+
+def password_check_limit():
+    """The per-user limit on wrong passwords, for a route behind `login_required`: put it
+    below that decorator, so that the caller is known when the limit is checked. A 403 (the
+    wrong password) counts."""
+    return limiter.shared_limit(
+        user_limit,
+        scope=SCOPE_USER_PASSWORD,
+        key_func=lambda: "login-user:" + current_user().username_canonical,
+        deduct_when=lambda response: response.status_code == 403,
+    )
+
+
 @blp.route("")
 class Token(MethodView):
     #: The one endpoint that reads a form, not JSON (see app.common.content).
     accepts = (FORM, "multipart/form-data")
     decorators = [
-        limiter.limit(
-            lambda: current_app.config["LOGIN_RATE_LIMIT_USER"],
+        limiter.shared_limit(
+            user_limit,
+            scope=SCOPE_USER_PASSWORD,
             key_func=login_username_key,
             deduct_when=failed_login,
-            scope="login-user",
         ),
-        limiter.limit(
+        # Shared as well (though only here): of two shared limits the rate-limit headers
+        # describe the tighter, the per-user one.
+        limiter.shared_limit(
             lambda: current_app.config["LOGIN_RATE_LIMIT_IP"],
-            deduct_when=failed_login,
             scope="login-ip",
+            deduct_when=failed_login,
         ),
     ]
 

@@ -3,6 +3,7 @@
 from flask import current_app
 from flask.views import MethodView
 
+from app.auth.routes import password_check_limit
 from app.common.api import Blueprint
 from app.common.auth import current_user
 from app.errors import Forbidden
@@ -61,9 +62,11 @@ class Me(MethodView):
         return user
 
     @blp.login_required(fresh=True)
+    @password_check_limit()
     @blp.arguments(PasswordConfirmSchema)
     @blp.response(204)
     @blp.alt_response(403, description="The password is wrong")
+    @blp.alt_response(429, description="Too many wrong passwords for this user (logins included)")
     def delete(self, data):
         """Delete the caller and all their data (needs the password and a fresh token)"""
         user = current_user()
@@ -75,9 +78,11 @@ class Me(MethodView):
 @blp.route("/me/password")
 class MyPassword(MethodView):
     @blp.login_required(fresh=True)
+    @password_check_limit()
     @blp.arguments(PasswordChangeSchema)
     @blp.response(204)
     @blp.alt_response(403, description="The current password is wrong")
+    @blp.alt_response(429, description="Too many wrong passwords for this user (logins included)")
     def post(self, data):
         """Change the caller's password (needs a fresh token); every older token stops working"""
         service.change_password(current_user(), data["current_password"], data["new_password"])
