@@ -17,7 +17,6 @@ from typing import Any
 import orjson
 from flask.json.provider import DefaultJSONProvider
 
-
 #: Our bodies are flat objects; anything this deep is an attack, not a request.
 MAX_DEPTH = 32
 
