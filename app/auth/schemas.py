@@ -3,7 +3,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from app.common.schemas import Schema, Text
+from app.common.schemas import OpaqueText, Schema
 
 
 class TokenRequestSchema(Schema):
@@ -13,8 +13,9 @@ class TokenRequestSchema(Schema):
         # RFC 6749 §3.2: the server MUST ignore unrecognised request parameters.
         unknown = ma.EXCLUDE
 
-    username = Text(required=True, validate=validate.Length(min=1, max=256))
-    password = Text(required=True, validate=validate.Length(min=1, max=1024))
+    # Only compared: whatever the form holds, a wrong one is a 401 (and counts as a failure).
+    username = OpaqueText(required=True, validate=validate.Length(min=1, max=256))
+    password = OpaqueText(required=True, validate=validate.Length(min=1, max=1024))
     grant_type = fields.String(validate=validate.Equal("password"))
     scope = fields.String()
     client_id = fields.String()

@@ -35,6 +35,7 @@ DOCS_CSP = (
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 #: "bearer", "BEARER"... as the first word of an Authorization field value (values may be
 #: comma-separated, as flask-jwt-extended reads them).
+AUTHORIZATION_KEY = "HTTP_AUTHORIZATION"  # the WSGI environ's name of the header
 BEARER_ANY_CASE = re.compile(r"(^|,)(\s*)bearer(?=\s)", re.IGNORECASE)
 
 
@@ -98,9 +99,9 @@ def method_not_allowed_without_slash() -> None:
 def bearer_scheme_any_case() -> None:
     """RFC 7235: auth schemes are case-insensitive; flask-jwt-extended compares "Bearer" exactly.
     Spell the scheme its way before it reads the header (the token itself is left as sent)."""
-    header = request.environ.get("HTTP_AUTHORIZATION")
+    header = request.headers.get("Authorization")
     if header and not header.startswith("Bearer "):
-        request.environ["HTTP_AUTHORIZATION"] = BEARER_ANY_CASE.sub(r"\1\2Bearer", header)
+        request.environ[AUTHORIZATION_KEY] = BEARER_ANY_CASE.sub(r"\1\2Bearer", header)
 
 
 def security_headers(response):

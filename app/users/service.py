@@ -10,16 +10,23 @@ from app.categories.models import DEFAULT_CATEGORIES, Category
 from app.errors import Conflict, Forbidden, Unprocessable
 from app.extensions import db
 from app.transactions.models import Transaction
-from app.users.models import User, canonical_username
+from app.users.models import User, canonical_username, username_skeleton
+
+#: Answered for a look-alike too: a 409, like a taken name, since it clashes with stored data.
+CONFUSABLE = "That username is taken, or looks like one that is (Unicode confusables)."
 
 
 def register(username: str, password: str, email: str | None) -> User:
     canonical = canonical_username(username)
     if db.session.scalar(select(User.id).where(User.username_canonical == canonical)):
         raise Conflict("That username is taken.")
+    skeleton = username_skeleton(username)
+    if db.session.scalar(select(User.id).where(User.username_skeleton == skeleton)):
+        raise Conflict(CONFUSABLE)
     user = User(
         username=username,
         username_canonical=canonical,
+        username_skeleton=skeleton,
         email=email,
         password_hash=passwords.hash_password(password),
     )
@@ -53,8 +60,8 @@ def check_password(user: User, password: str) -> None:
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
     check_password(user, current_password)
-    if new_password.casefold() == user.username.casefold():
-        raise Unprocessable.field("new_password", "Must not be the same as the username.")
+    if problem := passwords.password_problem(new_password, user.username):
+        raise Unprocessable.field("new_password", problem)
     user.password_hash = passwords.hash_password(new_password)
     invalidate_tokens(user)
 
