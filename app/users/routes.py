@@ -31,7 +31,7 @@ class UserList(MethodView):
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)
     @blp.alt_response(403, description="Registration is closed on this instance")
-    @blp.alt_response(409, description="The username is taken")
+    @blp.alt_response(409, description="The username is taken, or looks like a taken one")
     @blp.alt_response(429, description="Too many registrations from this address")
     def post(self, data):
         """Register a new user"""
