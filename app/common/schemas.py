@@ -55,7 +55,7 @@ class Text(OpaqueText):
         super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
-        result = super()._deserialize(value, attr, data, **kwargs)
+        result = self._prepare(super()._deserialize(value, attr, data, **kwargs))
         if (char := text.forbidden_character(result)) is not None:
             kind = "control" if text.is_control(char) else "bidi reordering"
             raise ma.ValidationError(
@@ -65,24 +65,31 @@ class Text(OpaqueText):
             raise ma.ValidationError(INVISIBLE_ONLY)
         return result
 
+    def _prepare(self, value: str) -> str:
+        """What the rules apply to, and what is kept."""
+        return value
+
 
 #: A value of whitespace and invisible characters only (e.g. a lone U+200B ZERO WIDTH SPACE).
 INVISIBLE_ONLY = "Must contain a visible character, not only invisible ones."
 
 
 class TrimmedText(Text):
-    """Text without leading or trailing whitespace: " Savings " is the name "Savings"."""
+    """Text without leading or trailing whitespace: " Savings \t" is the name "Savings" (the
+    whitespace controls trimmed away are not in it; inside, they are refused)."""
 
-    def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
-        return super()._deserialize(value, attr, data, **kwargs).strip()
+    def _prepare(self, value: str) -> str:
+        return value.strip()
 
 
-#: "Has a character that str.strip() keeps, and no control or bidi reordering one", spelled
-#: out: Python's and JSON Schema's (ECMA) \s differ (Python adds \x1c-\x1f and \x85, ECMA
-#: adds \ufeff).
-_NO_CONTROLS = r"\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
-_SPACES = r" \xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-NOT_BLANK = rf"^[^{_NO_CONTROLS}]*[^{_NO_CONTROLS}{_SPACES}][^{_NO_CONTROLS}]*$"
+#: What the OpenAPI document says of a name, spelled out so that Python and JSON Schema (ECMA)
+#: read it alike (their \s differ: Python adds \x1c-\x1f and \x85, ECMA adds \ufeff): maybe
+#: whitespace str.strip() removes, then a character it keeps, then no control or bidi reordering
+#: character up to a last kept one, then maybe whitespace again.
+_CONTROLS = r"\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+_STRIPPED = r"\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_KEPT = rf"[^{_CONTROLS}{_STRIPPED}]"
+NOT_BLANK = rf"^[{_STRIPPED}]*{_KEPT}(?:[^{_CONTROLS}]*{_KEPT})?[{_STRIPPED}]*$"
 NAME_LENGTH = 100
 
 
