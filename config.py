@@ -111,6 +111,8 @@ class Config:
         self.ALLOW_REGISTRATION = env_bool("ALLOW_REGISTRATION", True)
         self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
+        # Flask-Limiter's own setting: keeps two deployments on one Redis apart.
+        self.RATELIMIT_KEY_PREFIX = env("RATELIMIT_KEY_PREFIX", "")
         self.LOGIN_RATE_LIMIT_USER = env("LOGIN_RATE_LIMIT_USER", "5 per minute")
         self.LOGIN_RATE_LIMIT_IP = env("LOGIN_RATE_LIMIT_IP", "30 per minute")
         self.REGISTER_RATE_LIMIT = env("REGISTER_RATE_LIMIT", "30 per hour")
@@ -187,6 +189,13 @@ class ProductionConfig(Config):
                     'characters in production (python -c "import secrets; '
                     'print(secrets.token_urlsafe(48))").'
                 )
+        # memory:// counts per process: under several workers each one lets its own five
+        # failed logins through. Only an explicit choice gets that (a single-process deployment).
+        if not os.environ.get("RATELIMIT_STORAGE_URI", "").strip():
+            raise RuntimeError(
+                "RATELIMIT_STORAGE_URI must be set in production: redis://HOST:6379/0 so that "
+                "every worker shares the rate-limit counts (memory:// only for a single process)."
+            )
 
 
 CONFIGS = {

@@ -12,6 +12,7 @@ import click
 import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup, FlaskGroup, ScriptInfo, with_appcontext
+from marshmallow import ValidationError
 
 from app import ledger
 from app.common.errors import APIError
@@ -105,13 +106,13 @@ def create_user(username: str, email: str | None, password: str) -> None:
     from app.users import service
     from app.users.schemas import UserCreateSchema
 
-    errors = UserCreateSchema().validate(
-        {"username": username, "password": password, "email": email}
-    )
-    if errors:
-        raise click.ClickException(validation_message(errors))
     try:
-        user = service.register(username, password, email)
+        # load, not validate: the username is kept in its PRECIS form, as the API keeps it.
+        data = UserCreateSchema().load({"username": username, "password": password, "email": email})
+    except ValidationError as error:
+        raise click.ClickException(validation_message(error.messages)) from None
+    try:
+        user = service.register(**data)
         db.session.commit()
     except APIError as exc:
         raise click.ClickException(exc.message) from None
@@ -132,6 +133,13 @@ def registration_errors(username: str, password: str) -> dict[str, list[str]]:
     from app.users.schemas import UserCreateSchema
 
     return UserCreateSchema().validate({"username": username, "password": password})
+
+
+def normalised_username(username: str) -> str:
+    """The form registration keeps (PRECIS UsernameCasePreserved); call after check_new_user."""
+    from app.users.schemas import Username
+
+    return Username().deserialize(username)
 
 
 def check_new_user(username: str, password: str) -> None:
@@ -194,7 +202,7 @@ def seed_demo(username: str, password: str | None, seed: int) -> None:
         if password is None:
             password = generated = secrets.token_urlsafe(12)
         check_new_user(username, password)
-        user = service.register(username, password, None)
+        user = service.register(normalised_username(username), password, None)
     elif password is not None:
         raise click.ClickException(
             f"User {user.username!r} exists: --password only applies to a new user "

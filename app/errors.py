@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 #: Integrity errors by constraint name: (status, message). Unique violations default to 409.
 CONSTRAINT_ERRORS = {
     "uq_users_username_canonical": (409, "That username is taken."),
+    "uq_users_username_skeleton": (
+        409,
+        "That username is taken, or looks like one that is (Unicode confusables).",
+    ),
     "uq_accounts_user_id_name": (409, "You already have an account with that name."),
     "uq_categories_user_id_name_canonical": (409, "You already have a category with that name."),
     "uq_transactions_account_id_import_id": (409, "A transaction with that import id exists."),

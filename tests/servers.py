@@ -36,6 +36,8 @@ def production_env(**overrides: str) -> dict[str, str]:
         "ARGON2_PARALLELISM": "1",
         "LOG_LEVEL": "WARNING",
         "GUNICORN_ACCESS_LOG": "/dev/null",
+        # Production insists on a choice; one test's server counts in memory unless told.
+        "RATELIMIT_STORAGE_URI": "memory://",
         **overrides,
     }
 

@@ -55,6 +55,24 @@ def test_create_user_makes_a_user_who_can_log_in(runner, client):
     assert login(client, "bob", PASSWORD).status_code == 200
 
 
+def test_create_user_keeps_the_username_as_registration_does(runner, client):
+    result = runner.invoke(args=["create-user", "Ｂｏｂ", "--password", PASSWORD])
+
+    assert result.exit_code == 0, result.output
+    assert "'Bob'" in result.output
+
+
+@pytest.mark.parametrize(
+    "username, password, message",
+    [("bob", "12345678", "Too common"), ("bob​", PASSWORD, "PRECIS username")],
+)
+def test_create_user_applies_the_registration_rules(runner, username, password, message):
+    result = runner.invoke(args=["create-user", username, "--password", password])
+
+    assert result.exit_code == 1
+    assert message in result.output
+
+
 def test_create_user_refuses_a_taken_username(runner, user):
     result = runner.invoke(args=["create-user", user.username.upper(), "--password", PASSWORD])
 

@@ -38,6 +38,7 @@ def production_env(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://finance:pw@db:5432/finance")
     monkeypatch.setenv("SECRET_KEY", STRONG)
     monkeypatch.setenv("JWT_SECRET_KEY", STRONG_JWT)
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://redis:6379/0")
 
 
 # --- APP_ENV --------------------------------------------------------------------------------
@@ -99,6 +100,33 @@ def test_production_starts_with_a_database_url_and_strong_keys(production_env):
     assert app.config["SECRET_KEY"] == STRONG
     assert app.config["JWT_SECRET_KEY"] == STRONG_JWT
     assert not app.config.get("TESTING")
+
+
+@pytest.mark.parametrize("value", [None, "", "  "])
+def test_production_refuses_to_start_without_a_rate_limit_storage(
+    production_env, monkeypatch, value
+):
+    """memory:// by default would give each gunicorn worker its own failed-login counts."""
+    if value is None:
+        monkeypatch.delenv("RATELIMIT_STORAGE_URI")
+    else:
+        monkeypatch.setenv("RATELIMIT_STORAGE_URI", value)
+
+    with pytest.raises(RuntimeError, match="RATELIMIT_STORAGE_URI must be set in production"):
+        create_app("production")
+
+
+def test_production_takes_an_explicit_memory_storage(production_env, monkeypatch):
+    """A single-process deployment may choose per-process counters, by saying so."""
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
+
+    assert create_app("production").config["RATELIMIT_STORAGE_URI"] == "memory://"
+
+
+def test_development_keeps_memory_storage_by_default(monkeypatch):
+    monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
+
+    assert config.DevelopmentConfig().RATELIMIT_STORAGE_URI == "memory://"
 
 
 def test_production_refuses_to_start_without_database_url(production_env, monkeypatch):

@@ -54,6 +54,7 @@ def container_env(**env: str) -> dict[str, str]:
         "DB_WAIT_TIMEOUT": "10",
         "DB_WAIT_INTERVAL": "0.5",
         "LOG_LEVEL": "WARNING",
+        "RATELIMIT_STORAGE_URI": "memory://",
         **env,
     }
 

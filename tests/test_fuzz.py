@@ -62,7 +62,11 @@ SEMANTIC_RULES = (
     "Must be greater than zero; the type gives the direction",
     "beyond ±9×10^17 minor units",  # a balance's range
     "is not an ISO 4217 currency code",  # "^[A-Za-z]{3}$" names codes that do not exist
-    "Must not be the same as the username",
+    "Must not be or contain the username",
+    "Too common or too easy to guess",  # zxcvbn's estimate (NIST SP 800-63B blocklists)
+    "Must be a PRECIS username",  # RFC 8265's IdentifierClass and bidi rule: no JSON Schema
+    "once normalised (NFKC)",
+    "Must contain a visible character",  # Unicode's Default_Ignorable_Code_Point set
     "Send opening_balance or balance, not both",
     "A category cannot be its own ancestor",
     "Use category_id or uncategorized=true, not both",

@@ -10,10 +10,12 @@ workers that share their counts through Redis.
 from __future__ import annotations
 
 import logging
+import socket
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 
 import pytest
 
@@ -22,8 +24,8 @@ from config import Config as BaseConfig
 from tests.conftest import PASSWORD, Config, database_url
 from tests.servers import gunicorn, production_env
 
-GUNICORN_PORT = 18150
-REDIS_URL = "redis://127.0.0.1:6379/5"
+#: A Redis database of these tests' own; keys carry a per-test prefix besides.
+REDIS_URL = "redis://127.0.0.1:6379/6"
 
 
 class SmallLimits(Config):
@@ -218,6 +220,63 @@ def test_limits_can_be_switched_off(app):
         limited_client()  # the limiter object is shared: switch it back on for later tests
 
 
+# -- wrong passwords given with a token ------------------------------------------------------
+
+
+def fresh_token(client, username: str) -> dict:
+    response = login(client, username, PASSWORD, ip="198.51.100.7")
+    assert response.status_code == 200, response.json
+    return {"Authorization": f"Bearer {response.json['access_token']}"}
+
+
+def change_password(client, headers: dict, current: str):
+    body = {"current_password": current, "new_password": "a brand new passphrase"}
+    return client.post("/users/me/password", json=body, headers=headers)
+
+
+def delete_me(client, headers: dict, password: str):
+    return client.delete("/users/me/", json={"password": password}, headers=headers)
+
+
+@pytest.mark.parametrize("check", [change_password, delete_me], ids=["password", "delete"])
+def test_wrong_passwords_with_a_token_are_limited_per_user(client, alice, check):
+    """A stolen token must not buy unlimited password guesses (then the account for good)."""
+    headers = fresh_token(client, alice)
+    for _ in range(3):
+        assert check(client, headers, "wrong password").status_code == 403
+    assert_too_many(check(client, headers, "wrong password"))
+    # Limited even when right, as a login is: the guess that hits tells the attacker nothing.
+    assert_too_many(check(client, headers, PASSWORD))
+    assert login(client, alice, PASSWORD, ip="192.0.2.5").status_code == 429
+
+
+def test_wrong_passwords_with_a_token_and_failed_logins_count_together(client, alice):
+    headers = fresh_token(client, alice)
+    for ip in ("192.0.2.20", "192.0.2.21"):
+        assert login(client, alice, "wrong password", ip=ip).status_code == 401
+    assert change_password(client, headers, "wrong password").status_code == 403
+    assert_too_many(delete_me(client, headers, "wrong password"))
+    assert_too_many(login(client, alice, "wrong password", ip="192.0.2.22"))
+
+
+def test_right_passwords_and_bad_bodies_with_a_token_do_not_count(client, alice):
+    headers = fresh_token(client, alice)
+    for _ in range(4):
+        response = client.post("/users/me/password", json={}, headers=headers)  # a 422
+        assert response.status_code == 422
+    assert change_password(client, headers, PASSWORD).status_code == 204
+
+
+def test_one_users_wrong_passwords_do_not_limit_another(client, alice):
+    assert register(client, "bob", ip="198.51.100.8").status_code == 201
+    headers = fresh_token(client, alice)
+    for _ in range(3):
+        change_password(client, headers, "wrong password")
+    bob = fresh_token(client, "bob")
+    assert change_password(client, bob, "wrong password").status_code == 403
+    assert delete_me(client, bob, PASSWORD).status_code == 204
+
+
 # -- registration -----------------------------------------------------------------------------
 
 
@@ -261,9 +320,16 @@ def redis_client():
     return client
 
 
-def http_post(path: str, data: dict) -> tuple[int, dict]:
+def free_port() -> int:
+    """A port nothing listens on now: other test runs on this machine use the fixed ones."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def http_post(port: int, path: str, data: dict) -> tuple[int, dict]:
     request = urllib.request.Request(
-        f"http://127.0.0.1:{GUNICORN_PORT}{path}",
+        f"http://127.0.0.1:{port}{path}",
         data=urllib.parse.urlencode(data).encode(),
         method="POST",
     )
@@ -276,34 +342,40 @@ def http_post(path: str, data: dict) -> tuple[int, dict]:
 
 @pytest.fixture
 def gunicorn_with_redis(app):
+    """Two production workers on Redis with the default limits; their keys under a prefix of
+    this test's own, so runs in parallel (other workers, other checkouts) never share counts."""
     redis = redis_client()
-    redis.flushdb()
-    # production_env's argon2 parameters are OWASP's minimum: every fresh worker hashes again.
+    prefix = f"test-{uuid.uuid4().hex}"
+    port = free_port()
     env = production_env(
         RATELIMIT_STORAGE_URI=REDIS_URL,
-        LOGIN_RATE_LIMIT_USER="3 per minute",
-        LOGIN_RATE_LIMIT_IP="1000 per minute",
-        GUNICORN_WORKERS="3",
+        RATELIMIT_KEY_PREFIX=prefix,
+        GUNICORN_WORKERS="2",
         # Each worker serves one request and is replaced: no process ever sees two requests,
-        # so only a shared store can count to 3.
+        # so only a shared store can count to 5.
         GUNICORN_MAX_REQUESTS="1",
     )
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    for name in ("LOGIN_RATE_LIMIT_USER", "LOGIN_RATE_LIMIT_IP", "PROMETHEUS_MULTIPROC_DIR"):
+        env.pop(name, None)  # the defaults: 5 per username, 30 per address
     try:
         # --preload: workers fork from a loaded app, so a replacement starts at once.
-        with gunicorn(GUNICORN_PORT, env, "--preload"):
-            yield redis
+        with gunicorn(port, env, "--preload"):
+            yield port, redis, prefix
     finally:
-        redis.flushdb()
+        for key in redis.scan_iter(f"*{prefix}*"):
+            redis.delete(key)
         redis.close()
 
 
 @pytest.mark.slow  # starts gunicorn
 def test_failed_login_limit_is_shared_by_gunicorn_workers_through_redis(gunicorn_with_redis):
-    statuses = [
-        http_post("/token", {"username": "victim", "password": f"guess {n}"})[0] for n in range(3)
+    port, redis, prefix = gunicorn_with_redis
+    answers = [
+        http_post(port, "/token", {"username": "victim", "password": f"guess {n}"})
+        for n in range(5)
     ]
-    assert statuses == [401, 401, 401]
-    status, headers = http_post("/token", {"username": "victim", "password": "guess"})
+    assert [status for status, _ in answers] == [401] * 5
+    assert {headers["X-RateLimit-Limit"] for _, headers in answers} == {"5"}
+    status, headers = http_post(port, "/token", {"username": "victim", "password": "guess 6"})
     assert status == 429 and int(headers["Retry-After"]) > 0
-    assert gunicorn_with_redis.keys("*login-user*"), "the counts are kept in Redis"
+    assert list(redis.scan_iter(f"*{prefix}*login-user*")), "the counts are kept in Redis"

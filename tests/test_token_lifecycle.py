@@ -7,7 +7,11 @@ the password and a fresh token (one from a password login) and ends every older 
 
 from __future__ import annotations
 
+import threading
+
+import pytest
 import sqlalchemy as sa
+from flask_jwt_extended import create_refresh_token
 
 from app import create_app
 from app.extensions import db
@@ -25,9 +29,13 @@ def login(client, username: str, password: str = PASSWORD):
 
 
 def refresh(client, refresh_token: str) -> str:
+    return refresh_pair(client, refresh_token)["access_token"]
+
+
+def refresh_pair(client, refresh_token: str) -> dict:
     response = client.post("/token/refresh", headers=bearer(refresh_token))
     assert response.status_code == 200, response.json
-    return response.json["access_token"]
+    return response.json
 
 
 def assert_unauthorized(response) -> None:
@@ -50,10 +58,93 @@ def test_login_returns_access_and_refresh_tokens_that_are_not_cached(client, mak
 def test_refresh_token_buys_a_working_access_token(client, user):
     response = client.post("/token/refresh", headers=bearer(user.refresh_token))
     assert response.status_code == 200
-    assert set(response.json) == {"access_token", "token_type", "expires_in"}
+    assert set(response.json) == {"access_token", "token_type", "expires_in", "refresh_token"}
     assert response.headers["Cache-Control"] == "no-store"
     me = client.get("/users/me/", headers=bearer(response.json["access_token"]))
     assert me.status_code == 200 and me.json["id"] == user.id
+
+
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "bEaReR"])
+def test_the_bearer_scheme_is_case_insensitive(client, user, scheme):
+    """RFC 7235 §2.1: the auth scheme is a case-insensitive token (and /token says "bearer")."""
+    me = client.get("/users/me/", headers={"Authorization": f"{scheme} {user.token}"})
+    assert me.status_code == 200, me.json
+    assert me.json["id"] == user.id
+    renewed = client.post(
+        "/token/refresh", headers={"Authorization": f"{scheme} {user.refresh_token}"}
+    )
+    assert renewed.status_code == 200, renewed.json
+
+
+def test_another_scheme_or_a_glued_one_is_still_401(client, user):
+    for header in (f"Basic {user.token}", f"bearer{user.token}", f"Bearerx {user.token}"):
+        assert_unauthorized(client.get("/users/me/", headers={"Authorization": header}))
+
+
+# -- refresh token rotation (OAuth 2.0 Security BCP §4.14.2) ---------------------------------
+
+
+def test_refresh_rotates_the_refresh_token(client, user):
+    first = refresh_pair(client, user.refresh_token)
+    assert first["refresh_token"] != user.refresh_token
+    second = refresh_pair(client, first["refresh_token"])
+    assert second["refresh_token"] not in (user.refresh_token, first["refresh_token"])
+    for token in (first["access_token"], second["access_token"]):
+        assert client.get("/users/me/", headers=bearer(token)).json["id"] == user.id
+
+
+def test_a_used_refresh_token_is_refused(client, user):
+    refresh_pair(client, user.refresh_token)
+    assert_unauthorized(client.post("/token/refresh", headers=bearer(user.refresh_token)))
+
+
+def test_reusing_a_refresh_token_revokes_its_whole_family(client, user):
+    """The thief and the user both hold the token: neither lineage may go on."""
+    rotated = refresh_pair(client, user.refresh_token)
+    assert_unauthorized(client.post("/token/refresh", headers=bearer(user.refresh_token)))
+    assert_unauthorized(client.post("/token/refresh", headers=bearer(rotated["refresh_token"])))
+    for token in (user.token, rotated["access_token"]):
+        assert_unauthorized(client.get("/users/me/", headers=bearer(token)))
+
+
+def test_reuse_leaves_other_logins_working(client, user):
+    other = login(client, user.username).json
+    refresh_pair(client, user.refresh_token)
+    assert_unauthorized(client.post("/token/refresh", headers=bearer(user.refresh_token)))
+    assert client.get("/users/me/", headers=bearer(other["access_token"])).status_code == 200
+    assert refresh_pair(client, other["refresh_token"])["refresh_token"]
+
+
+def test_two_simultaneous_refreshes_with_one_token_give_one_success(app, user):
+    """The second of two concurrent uses is a reuse: at most one caller gets new tokens, and
+    the family ends."""
+    barrier = threading.Barrier(2)
+    statuses = []
+
+    def use():
+        client = app.test_client()
+        barrier.wait()
+        statuses.append(
+            client.post("/token/refresh", headers=bearer(user.refresh_token)).status_code
+        )
+
+    threads = [threading.Thread(target=use) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) in ([200, 401], [401, 401])
+    assert 500 not in statuses
+
+
+def test_a_pre_rotation_refresh_token_still_refreshes_once(app, client, user):
+    """Tokens issued before families (no `fam` claim) keep working until used."""
+    with app.test_request_context():
+        legacy = create_refresh_token(identity=str(user.id), additional_claims={"ver": 0})
+    renewed = refresh_pair(client, legacy)
+    assert client.get("/users/me/", headers=bearer(renewed["access_token"])).status_code == 200
+    assert_unauthorized(client.post("/token/refresh", headers=bearer(legacy)))
+    assert_unauthorized(client.post("/token/refresh", headers=bearer(renewed["refresh_token"])))
 
 
 def test_access_token_cannot_be_used_to_refresh(client, user):
@@ -106,7 +197,7 @@ def test_revoked_tokens_are_kept_in_the_database(app, client, user):
     assert client.post("/token/revoke", headers=user.headers).status_code == 204
     with app.app_context():
         rows = db.session.execute(sa.text("SELECT count(*) FROM revoked_tokens")).scalar()
-    assert rows == 2  # the access token and its refresh token
+    assert rows == 2  # the access token and its family (the login's refresh tokens)
 
 
 def test_patch_me_changes_the_email(client, user):

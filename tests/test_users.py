@@ -91,7 +91,14 @@ def test_username_differing_only_by_unicode_normalisation_is_taken(client):
     assert register(client, "e\u0301va").status_code == 409  # e + combining acute
 
 
-@pytest.mark.parametrize("password", ["8 chars!", "p" * 128])
+#: 128 characters, and not one repeated letter (which is a weak password, issue 14).
+LONGEST_PASSWORD = (
+    "A passphrase of exactly one hundred and twenty-eight characters, in plain words, "
+    "so the upper limit is put to the test"
+).ljust(128, "!")
+
+
+@pytest.mark.parametrize("password", ["8 chars!", LONGEST_PASSWORD])
 def test_passwords_of_8_to_128_characters_are_accepted(client, password):
     assert register(client, "alice", password=password).status_code == 201
 

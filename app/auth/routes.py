@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app
 from flask.views import MethodView
 from flask_jwt_extended import get_jwt
-from werkzeug.exceptions import HTTPException
+from flask_smorest import abort
 
 from app.auth import service, tokens
-from app.auth.schemas import AccessTokenSchema, TokenRequestSchema, TokenSchema
+from app.auth.schemas import TokenRequestSchema, TokenSchema
 from app.common.api import Blueprint, commits
 from app.common.auth import current_user
 from app.common.errors import Unauthorized
-from app.extensions import limiter
-from app.users.models import canonical_username
+from app.common.limits import failed_login_limit
+from app.extensions import db, limiter
 
 blp = Blueprint("auth", __name__, url_prefix="/token", description="Log in and out")
 
 FORM = "application/x-www-form-urlencoded"
-
-
-def login_username_key() -> str:
-    """The username limit's key. Never raises: Flask-Limiter takes any exception from a key
-    function for its storage being down, counts in its in-memory fallback instead, and returns
-    to the real storage a second later without those counts. A form too large to read (413)
-    did that; its request fails anyway, uncounted, so it gets the key of an empty username."""
-    try:
-        username = request.form.get("username", "")
-    except HTTPException:
-        username = ""
-    return "login-user:" + canonical_username(username)
 
 
 def failed_login(response) -> bool:
@@ -42,16 +30,13 @@ class Token(MethodView):
     #: The one endpoint that reads a form, not JSON (see app.common.content).
     accepts = (FORM, "multipart/form-data")
     decorators = [
-        limiter.limit(
-            lambda: current_app.config["LOGIN_RATE_LIMIT_USER"],
-            key_func=login_username_key,
-            deduct_when=failed_login,
-            scope="login-user",
-        ),
-        limiter.limit(
+        failed_login_limit(),
+        # Shared as well (though only here): of two shared limits the rate-limit headers
+        # describe the tighter, the per-user one.
+        limiter.shared_limit(
             lambda: current_app.config["LOGIN_RATE_LIMIT_IP"],
-            deduct_when=failed_login,
             scope="login-ip",
+            deduct_when=failed_login,
         ),
     ]
 
@@ -71,10 +56,23 @@ class Token(MethodView):
 @blp.route("/refresh")
 class TokenRefresh(MethodView):
     @blp.login_required(refresh=True)
-    @blp.response(200, AccessTokenSchema)
+    @blp.response(200, TokenSchema)
+    @commits
     def post(self):
-        """A new access token for a refresh token (sent as the bearer token)"""
-        return tokens.issue_access_token(current_user(), refresh_jti=get_jwt()["jti"], fresh=False)
+        """New tokens for a refresh token (sent as the bearer token), which stops working
+
+        Refresh tokens rotate: keep the new one. Presenting a used refresh token again is a 401
+        and revokes every token descended from the same login.
+        """
+        used = get_jwt()
+        family = tokens.family_of(used)
+        if not tokens.use_refresh_token(used):
+            # Another request used it first: a reuse, as if it came after that one.
+            tokens.revoke_family(family)
+            # The one error answer whose change must last: the family stays revoked.
+            db.session.commit()
+            abort(401, message="Token has been revoked.", headers={"WWW-Authenticate": "Bearer"})
+        return tokens.issue_tokens(current_user(), fresh=False, family=family)
 
 
 @blp.route("/revoke")
@@ -83,12 +81,13 @@ class TokenRevoke(MethodView):
     @blp.response(204)
     @commits
     def post(self):
-        """Log out: the presented access token and its refresh token stop working"""
+        """Log out: the presented access token and every token of its login stop working"""
         access = get_jwt()
-        revoked = [access]
-        if access.get("rjti"):
-            # The refresh token's own expiry is not in the access token; keep the row as long
-            # as a refresh token can live.
+        tokens.revoke(access)
+        if access.get("fam"):
+            tokens.revoke_family(access["fam"])
+        elif access.get("rjti"):
+            # A token from before families: its refresh token's own expiry is not in it; keep
+            # the row as long as a refresh token can live.
             lifetime = current_app.config["JWT_REFRESH_TOKEN_EXPIRES"]
-            revoked.append({"jti": access["rjti"], "exp": access["iat"] + lifetime.total_seconds()})
-        tokens.revoke(*revoked)
+            tokens.revoke({"jti": access["rjti"], "exp": access["iat"] + lifetime.total_seconds()})

@@ -3,7 +3,7 @@
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from app.common.schemas import Schema, Text
+from app.common.schemas import OpaqueText, Schema
 
 
 class TokenRequestSchema(Schema):
@@ -13,12 +13,13 @@ class TokenRequestSchema(Schema):
         # RFC 6749 §3.2: the server MUST ignore unrecognised request parameters.
         unknown = ma.EXCLUDE
 
-    username = Text(
+    username = OpaqueText(
         required=True,
         validate=validate.Length(min=1, max=256),
         metadata={"description": "Your username, in any case.", "example": "alice"},
     )
-    password = Text(
+    # Only compared: whatever the form holds, a wrong one is a 401 (and counts as a failure).
+    password = OpaqueText(
         required=True,
         validate=validate.Length(min=1, max=1024),
         metadata={"description": "Your password."},

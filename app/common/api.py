@@ -64,12 +64,20 @@ class ExactJSONParser(FlaskParser):
         if not body.strip():
             # webargs reads an empty JSON body as "no body"; it is invalid JSON ({} is the empty
             # change).
-            self._handle_invalid_json_error(None, req)
+            return self._handle_invalid_json_error(None, req)
         # A body that is not UTF-8 raises UnicodeDecodeError, which webargs answers with a 400.
-        return exact_json.loads(body)
+        try:
+            return exact_json.loads(body)
+        except exact_json.UnparsableJSON as error:
+            # Too deep, or an integer past Python's conversion limit: webargs knows only
+            # JSONDecodeError, and anything else would be a 500 with a traceback.
+            return self._handle_invalid_json_error(error, req)
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
-        abort(400, message="The body is not valid JSON.", messages={"json": ["Invalid JSON body."]})
+        reason = (
+            str(error) if isinstance(error, exact_json.UnparsableJSON) else "Invalid JSON body."
+        )
+        abort(400, message="The body is not valid JSON.", messages={"json": [reason]})
 
 
 #: If-Match as we document it: optional (flask-smorest's own says required).

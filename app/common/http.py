@@ -3,10 +3,13 @@
 - a body must be JSON (415 otherwise), except where a view class lists what it `accepts`;
 - ids in paths are 32-bit: a larger one is a 404 rather than a database error;
 - a query parameter that the operation does not read is a 422 naming it;
+- the `Bearer` auth scheme is read in any case (RFC 7235 §2.1), as flask-jwt-extended does not;
 - security headers on every response, `no-store` on anything personal.
 """
 
 from __future__ import annotations
+
+import re
 
 from flask import Flask, current_app, request
 from flask_smorest import abort
@@ -32,6 +35,10 @@ DOCS_CSP = (
     "font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'"
 )
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
+#: "bearer", "BEARER"... as the first word of an Authorization field value (values may be
+#: comma-separated, as flask-jwt-extended reads them).
+AUTHORIZATION_KEY = "HTTP_AUTHORIZATION"  # the WSGI environ's name of the header
+BEARER_ANY_CASE = re.compile(r"(^|,)(\s*)bearer(?=\s)", re.IGNORECASE)
 
 
 class IdConverter(IntegerConverter):
@@ -106,6 +113,14 @@ def method_not_allowed_without_slash() -> None:
         pass  # no resource there either: the 404 stands
 
 
+def bearer_scheme_any_case() -> None:
+    """RFC 7235: auth schemes are case-insensitive; flask-jwt-extended compares "Bearer" exactly.
+    Spell the scheme its way before it reads the header (the token itself is left as sent)."""
+    header = request.headers.get("Authorization")
+    if header and not header.startswith("Bearer "):
+        request.environ[AUTHORIZATION_KEY] = BEARER_ANY_CASE.sub(r"\1\2Bearer", header)
+
+
 def security_headers(response):
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -128,4 +143,5 @@ def register_http_rules(app: Flask) -> None:
     app.before_request(check_content_type)
     app.before_request(check_chunked_body_size)
     app.before_request(refuse_unread_query)
+    app.before_request(bearer_scheme_any_case)
     app.after_request(security_headers)

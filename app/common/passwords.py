@@ -47,3 +47,43 @@ def burn_time(password: str) -> None:
 
 
 _dummy_hashes: dict[PasswordHasher, str] = {}
+
+
+# -- what a new password must not be (NIST SP 800-63B §3.1.1.2) -------------------------------
+
+#: zxcvbn's score 2 is "somewhat guessable": at least 10^6 guesses. Below it are the entries of
+#: its 30,000 most common passwords and their l33t, reversed and capitalised variants, repeats
+#: ("aaaaaaaa"), sequences ("12345678"), keyboard walks ("qwertyuiop"), dates, and common words
+#: and names.
+MIN_ZXCVBN_SCORE = 2
+#: zxcvbn refuses longer input (its matching is quadratic); the rest of a password that long
+#: only adds guesses.
+ZXCVBN_MAX_LENGTH = 72
+
+
+def password_problem(password: str, username: str) -> str | None:
+    """Why `password` is unfit for the user `username`, or None.
+
+    Not the username, nor containing it (compared as login compares usernames: NFKC and case
+    folded), and not among the commonest or easiest guesses, by zxcvbn's estimate.
+    """
+    from zxcvbn import zxcvbn
+
+    from app.users.models import canonical_username
+
+    name = canonical_username(username)
+    if name and name in canonical_username(password):
+        return "Must not be or contain the username."
+    result = zxcvbn(password[:ZXCVBN_MAX_LENGTH], user_inputs=[username])
+    if result["score"] < MIN_ZXCVBN_SCORE:
+        warning = result["feedback"]["warning"]
+        return " ".join(
+            part
+            for part in (
+                "Too common or too easy to guess.",
+                warning if warning.endswith(".") else f"{warning}." if warning else "",
+                "Try a few uncommon words.",
+            )
+            if part
+        )
+    return None

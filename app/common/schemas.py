@@ -10,7 +10,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from app.common import money
+from app.common import money, text
 
 #: The largest id a path or body may name (ids are 32-bit integers on every database).
 MAX_ID = 2**31 - 1
@@ -57,8 +57,9 @@ class ErrorSchema(ma.Schema):
     )
 
 
-class Text(fields.String):
-    """A string PostgreSQL can store: no NUL bytes, no lone surrogates."""
+class OpaqueText(fields.String):
+    """A string PostgreSQL can store: no NUL bytes, no lone surrogates. Nothing else is asked of
+    it: passwords (and the login form, which only compares) are opaque."""
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -71,16 +72,51 @@ class Text(fields.String):
         return text
 
 
-class TrimmedText(Text):
-    """Text without leading or trailing whitespace: " Savings " is the name "Savings"."""
+class Text(OpaqueText):
+    """Free text a person reads (names, descriptions, payees): no control characters, no bidi
+    reordering, and empty or visible, never only invisible characters (app.common.text)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = kwargs.pop("metadata", {})
+        metadata.setdefault("pattern", text.NO_CONTROLS_PATTERN)
+        super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
-        return super()._deserialize(value, attr, data, **kwargs).strip()
+        result = self._prepare(super()._deserialize(value, attr, data, **kwargs))
+        if (char := text.forbidden_character(result)) is not None:
+            kind = "control" if text.is_control(char) else "bidi reordering"
+            raise ma.ValidationError(
+                f"Must not contain {kind} characters (found {text.describe(char)})."
+            )
+        if result and text.is_blank(result):
+            raise ma.ValidationError(INVISIBLE_ONLY)
+        return result
+
+    def _prepare(self, value: str) -> str:
+        """What the rules apply to, and what is kept."""
+        return value
 
 
-#: "Has a character that str.strip() keeps", spelled out: Python's and JSON Schema's (ECMA) \s
-#: differ (Python adds \x1c-\x1f and \x85, ECMA adds \ufeff).
-NOT_BLANK = "[^\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+#: A value of whitespace and invisible characters only (e.g. a lone U+200B ZERO WIDTH SPACE).
+INVISIBLE_ONLY = "Must contain a visible character, not only invisible ones."
+
+
+class TrimmedText(Text):
+    """Text without leading or trailing whitespace: " Savings \t" is the name "Savings" (the
+    whitespace controls trimmed away are not in it; inside, they are refused)."""
+
+    def _prepare(self, value: str) -> str:
+        return value.strip()
+
+
+#: What the OpenAPI document says of a name, spelled out so that Python and JSON Schema (ECMA)
+#: read it alike (their \s differ: Python adds \x1c-\x1f and \x85, ECMA adds \ufeff): maybe
+#: whitespace str.strip() removes, then a character it keeps, then no control or bidi reordering
+#: character up to a last kept one, then maybe whitespace again.
+_CONTROLS = r"\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+_STRIPPED = r"\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_KEPT = rf"[^{_CONTROLS}{_STRIPPED}]"
+NOT_BLANK = rf"^[{_STRIPPED}]*{_KEPT}(?:[^{_CONTROLS}]*{_KEPT})?[{_STRIPPED}]*$"
 NAME_LENGTH = 100
 
 
@@ -97,6 +133,19 @@ def Name(**kwargs: Any) -> Text:  # noqa: N802 - a field factory reads like a fi
     """A trimmed, non-empty name of at most 100 characters (a blank one is a 422)."""
     metadata = {"pattern": NOT_BLANK, **kwargs.pop("metadata", {})}
     return NameText(validate=validate.Length(min=1, max=NAME_LENGTH), metadata=metadata, **kwargs)
+
+
+class EmailAddress(fields.Email):
+    """An email address: marshmallow's check, and none of the characters free text refuses
+    (its quoted local part would take control characters), nor invisible ones."""
+
+    def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
+        if isinstance(value, str) and any(
+            text.is_control(char) or char in text.BIDI_REORDERING or text.is_invisible(char)
+            for char in value
+        ):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class JSONBoolean(fields.Boolean):

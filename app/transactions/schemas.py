@@ -53,7 +53,10 @@ class TransactionUpdateSchema(Schema):
     )
     amount = Money(positive=True, metadata={"description": AMOUNT})
     date = CalendarDate(metadata={"description": DATE})
-    description = Text(validate=validate.Length(max=500), metadata={"description": DESCRIPTION})
+    description = Text(
+        validate=validate.Length(max=500),
+        metadata={"description": DESCRIPTION, "example": "Weekly groceries"},
+    )
     payee = Text(
         allow_none=True,
         validate=validate.Length(max=200),
@@ -73,7 +76,10 @@ class TransactionCreateSchema(TransactionUpdateSchema):
     description = Text(
         load_default="",
         validate=validate.Length(max=500),
-        metadata={"description": DESCRIPTION + " Empty if not given."},
+        metadata={
+            "description": DESCRIPTION + " Empty if not given.",
+            "example": "Weekly groceries",
+        },
     )
 
 
@@ -165,7 +171,8 @@ class TransactionQueryArgsSchema(PageArgsSchema):
         validate=validate.Length(min=1, max=200),
         metadata={
             "description": "Only transactions with this text in their description or payee, "
-            "ignoring case."
+            "ignoring case.",
+            "example": "grocer",
         },
     )
     sort_by = fields.String(

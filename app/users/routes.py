@@ -6,6 +6,7 @@ from flask.views import MethodView
 from app.common.api import Blueprint, commits
 from app.common.auth import current_user
 from app.common.errors import Forbidden
+from app.common.limits import password_check_limit
 from app.extensions import limiter
 from app.users import service
 from app.users.schemas import (
@@ -30,7 +31,7 @@ class UserList(MethodView):
     @blp.arguments(UserCreateSchema)
     @blp.response(201, UserSchema)
     @blp.alt_response(403, description="Registration is closed on this instance")
-    @blp.alt_response(409, description="The username is taken")
+    @blp.alt_response(409, description="The username is taken, or looks like a taken one")
     @blp.alt_response(429, description="Too many registrations from this address")
     @commits
     def post(self, data):
@@ -57,9 +58,11 @@ class Me(MethodView):
         return service.update_profile(current_user(), **data)
 
     @blp.login_required(fresh=True)
+    @password_check_limit()
     @blp.arguments(PasswordConfirmSchema)
     @blp.response(204)
     @blp.alt_response(403, description="The password is wrong")
+    @blp.alt_response(429, description="Too many wrong passwords for this user (logins included)")
     @commits
     def delete(self, data):
         """Delete the caller and all their data (needs the password and a fresh token)"""
@@ -71,9 +74,11 @@ class Me(MethodView):
 @blp.route("/me/password")
 class MyPassword(MethodView):
     @blp.login_required(fresh=True)
+    @password_check_limit()
     @blp.arguments(PasswordChangeSchema)
     @blp.response(204)
     @blp.alt_response(403, description="The current password is wrong")
+    @blp.alt_response(429, description="Too many wrong passwords for this user (logins included)")
     @commits
     def post(self, data):
         """Change the caller's password (needs a fresh token); every older token stops working"""

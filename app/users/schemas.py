@@ -1,56 +1,101 @@
 """Schemas for registration and the caller's profile."""
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from __future__ import annotations
 
-from app.common.schemas import Schema, Text
+import unicodedata
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+from precis_i18n import get_profile
+
+from app.common.passwords import password_problem
+from app.common.schemas import EmailAddress, OpaqueText, Schema
 
 PASSWORD_RULES = validate.Length(min=8, max=128)
-#: Spaces inside, none at either end. Written so that Python and JSON Schema (ECMA) clients read
-#: it alike: their \s differ (Python adds \x1c-\x1f and \x85, ECMA adds \ufeff), and so do "."
-#: and "$" (hence the explicit middle class and fullmatch).
-_EDGE = r"[^\s\x1c-\x1f\x85\ufeff]"
-USERNAME_PATTERN = rf"^{_EDGE}(?:[^\n\r\u2028\u2029]*{_EDGE})?$"
+USERNAME_LENGTH = 64
+#: RFC 8265 §3.3: what a username may be (IdentifierClass: letters, digits, symbols and
+#: punctuation of any script; no spaces, controls, invisible or compatibility characters; the
+#: bidi rule), checked case-insensitively.
+USERNAME_PROFILE = get_profile("UsernameCaseMapped")
+#: ...and the form kept and shown: the same, with the case as typed (full-width letters mapped
+#: to their usual width, NFC).
+USERNAME_DISPLAY = get_profile("UsernameCasePreserved")
+#: precis-i18n's reasons, as a person reads them.
+PRECIS_REASONS = {
+    "controls": "control characters",
+    "precis_ignorable_properties": "invisible characters (zero-width, joiners, fillers)",
+    "bidi_rule": "a mix of right-to-left and left-to-right text (RFC 5893 bidi rule)",
+    "spaces": "spaces",
+    "has_compat": "compatibility characters (NFKC would change them)",
+    "empty": "nothing",
+}
 
 
-class FullMatch(validate.Regexp):
-    """A Regexp the whole value must match (marshmallow's uses re.match)."""
+class Username(OpaqueText):
+    """A PRECIS UsernameCaseMapped username (RFC 8265), kept in its case-preserved form, at
+    most 64 characters once NFKC-normalised (the form usernames are compared in)."""
 
-    def __call__(self, value: str) -> str:
-        if self.regex.fullmatch(value) is None:
-            raise ValidationError(self._format_error(value))
-        return value
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = kwargs.pop("metadata", {})
+        metadata.update(
+            minLength=3,
+            maxLength=USERNAME_LENGTH,
+            description="A PRECIS username (RFC 8265, UsernameCaseMapped): letters, digits, "
+            "symbols and punctuation, no spaces or invisible characters. Compared ignoring "
+            "case and Unicode normalisation; one that looks like a taken one (Unicode "
+            "confusables) is taken.",
+        )
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr, data, **kwargs) -> str:
+        name = super()._deserialize(value, attr, data, **kwargs)
+        if len(unicodedata.normalize("NFKC", name)) > USERNAME_LENGTH:
+            raise ValidationError(
+                f"Longer than {USERNAME_LENGTH} characters once normalised (NFKC)."
+            )
+        try:
+            USERNAME_PROFILE.enforce(name)
+            name = USERNAME_DISPLAY.enforce(name)
+        except UnicodeEncodeError as error:
+            reason = error.reason.split("/")[-1]
+            raise ValidationError(
+                f"Must be a PRECIS username (RFC 8265): no {PRECIS_REASONS.get(reason, reason)}."
+            ) from None
+        if not 3 <= len(name) <= USERNAME_LENGTH:
+            raise ValidationError(f"Length must be between 3 and {USERNAME_LENGTH}.")
+        return name
 
 
 class UserCreateSchema(Schema):
-    username = Text(
+    username = Username(
         required=True,
-        validate=[
-            validate.Length(min=3, max=64),
-            FullMatch(USERNAME_PATTERN, error="Must not start or end with whitespace."),
-        ],
         metadata={
-            "description": "3-64 characters, no whitespace at either end; unique ignoring case "
-            "(taken: a 409), and logging in ignores case too.",
+            "description": "3-64 characters, a PRECIS username (RFC 8265: no controls, no "
+            "invisible characters, no whitespace at either end); unique ignoring case and "
+            "look-alikes (taken: a 409), and logging in ignores case too.",
             "example": "alice",
         },
     )
-    password = Text(
+    password = OpaqueText(
         required=True,
         load_only=True,
         validate=PASSWORD_RULES,
-        metadata={"description": "8-128 characters, not the username (in any case)."},
+        metadata={
+            "description": "8-128 characters, not a common or easily guessed password, and "
+            "not containing the username."
+        },
     )
-    email = fields.Email(
+    email = EmailAddress(
         load_default=None,
         allow_none=True,
         validate=validate.Length(max=254),
         metadata={"description": "An address to reach you at, or null (the default)."},
     )
 
-    @validates_schema
-    def password_is_not_username(self, data, **kwargs):
-        if data.get("password", "").casefold() == data.get("username", "").casefold():
-            raise ValidationError("Must not be the same as the username.", "password")
+    @validates_schema(skip_on_field_errors=True)
+    def password_is_fit(self, data, **kwargs):
+        if problem := password_problem(data["password"], data["username"]):
+            raise ValidationError(problem, "password")
 
 
 class UserSchema(Schema):
@@ -69,7 +114,7 @@ class UserSchema(Schema):
 
 
 class UserUpdateSchema(Schema):
-    email = fields.Email(
+    email = EmailAddress(
         allow_none=True,
         validate=validate.Length(max=254),
         metadata={"description": "Your new address, or null to remove it."},
@@ -77,13 +122,13 @@ class UserUpdateSchema(Schema):
 
 
 class PasswordChangeSchema(Schema):
-    current_password = Text(
+    current_password = OpaqueText(
         required=True,
         load_only=True,
         validate=validate.Length(max=128),
         metadata={"description": "Your password now (wrong: a 403)."},
     )
-    new_password = Text(
+    new_password = OpaqueText(
         required=True,
         load_only=True,
         validate=PASSWORD_RULES,
@@ -94,7 +139,7 @@ class PasswordChangeSchema(Schema):
 
 
 class PasswordConfirmSchema(Schema):
-    password = Text(
+    password = OpaqueText(
         required=True,
         load_only=True,
         validate=validate.Length(max=128),

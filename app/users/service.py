@@ -8,16 +8,23 @@ from app.common import passwords
 from app.common.errors import Conflict, Forbidden, Unprocessable
 from app.common.events import user_registered
 from app.extensions import db
-from app.users.models import User, canonical_username
+from app.users.models import User, canonical_username, username_skeleton
+
+#: Answered for a look-alike too: a 409, like a taken name, since it clashes with stored data.
+CONFUSABLE = "That username is taken, or looks like one that is (Unicode confusables)."
 
 
 def register(username: str, password: str, email: str | None) -> User:
     canonical = canonical_username(username)
     if db.session.scalar(select(User.id).where(User.username_canonical == canonical)):
         raise Conflict("That username is taken.")
+    skeleton = username_skeleton(username)
+    if db.session.scalar(select(User.id).where(User.username_skeleton == skeleton)):
+        raise Conflict(CONFUSABLE)
     user = User(
         username=username,
         username_canonical=canonical,
+        username_skeleton=skeleton,
         email=email,
         password_hash=passwords.hash_password(password),
     )
@@ -44,8 +51,8 @@ def check_password(user: User, password: str) -> None:
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
     check_password(user, current_password)
-    if new_password.casefold() == user.username.casefold():
-        raise Unprocessable("Must not be the same as the username.", field="new_password")
+    if problem := passwords.password_problem(new_password, user.username):
+        raise Unprocessable(problem, field="new_password")
     user.password_hash = passwords.hash_password(new_password)
     invalidate_tokens(user)
 

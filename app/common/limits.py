@@ -1,0 +1,59 @@
+"""The rate limits on password checks, shared by the login form (app.auth) and the checks made
+with a token (app.users: changing the password, deleting the user), so that a stolen token gets
+no more guesses than a login form. One count per username: the same key and scope everywhere.
+
+Key functions never raise: Flask-Limiter takes any exception from one for its storage being
+down, counts in its in-memory fallback instead, and returns to the real storage a second later
+without those counts.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from werkzeug.exceptions import HTTPException
+
+from app.common.auth import current_user
+from app.common.text import fold
+from app.extensions import limiter
+
+#: The scope of the shared per-user count of wrong passwords.
+SCOPE_USER_PASSWORD = "password-checks-user"
+
+
+def user_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT_USER"]
+
+
+def login_username_key() -> str:
+    """The login form's username, folded as usernames are (User.username_canonical). A form
+    too large to read (413) fails anyway, uncounted: it gets the key of an empty username."""
+    try:
+        username = request.form.get("username", "")
+    except HTTPException:
+        username = ""
+    return "login-user:" + fold(username)
+
+
+def caller_key() -> str:
+    return "login-user:" + current_user().username_canonical
+
+
+def failed_login_limit():
+    """For POST /token: a 401 (wrong username or password) counts."""
+    return limiter.shared_limit(
+        user_limit,
+        scope=SCOPE_USER_PASSWORD,
+        key_func=login_username_key,
+        deduct_when=lambda response: response.status_code == 401,
+    )
+
+
+def password_check_limit():
+    """For a route behind `login_required` (put it below that decorator, so that the caller
+    is known when the limit is checked): a 403 (the wrong password) counts."""
+    return limiter.shared_limit(
+        user_limit,
+        scope=SCOPE_USER_PASSWORD,
+        key_func=caller_key,
+        deduct_when=lambda response: response.status_code == 403,
+    )
