@@ -10,6 +10,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
+from app.common.text import fold
+
 _hashers: dict[tuple[int, int, int], PasswordHasher] = {}
 
 
@@ -69,10 +71,8 @@ def password_problem(password: str, username: str) -> str | None:
     """
     from zxcvbn import zxcvbn
 
-    from app.users.models import canonical_username
-
-    name = canonical_username(username)
-    if name and name in canonical_username(password):
+    name = fold(username)
+    if name and name in fold(password):
         return "Must not be or contain the username."
     result = zxcvbn(password[:ZXCVBN_MAX_LENGTH], user_inputs=[username])
     if result["score"] < MIN_ZXCVBN_SCORE:
