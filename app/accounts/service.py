@@ -10,8 +10,8 @@ from decimal import Decimal
 
 from app import ledger
 from app.accounts.models import Account
+from app.common.unset import UNSET
 
-UNSET = ledger.UNSET
 Precondition = ledger.Precondition
 
 

@@ -10,9 +10,8 @@ from app.common.auth import get_owned
 from app.common.errors import Conflict, Unprocessable
 from app.common.events import user_registered
 from app.common.text import fold
+from app.common.unset import UNSET
 from app.extensions import db
-
-UNSET: object = object()
 
 
 def canonical_name(user_id: int, name: str, *, exclude: int | None = None) -> str:

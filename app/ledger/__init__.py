@@ -28,6 +28,7 @@ from app.accounts.models import Account
 from app.common import money
 from app.common.db import utcnow
 from app.common.errors import Conflict, NotFound, Unprocessable
+from app.common.unset import UNSET
 from app.extensions import db
 from app.ledger.audit import Discrepancy, verify
 from app.ledger.effects import Effect, effects, effects_of, moves, negated, totals
@@ -54,16 +55,6 @@ __all__ = [
 ]
 
 Precondition = Callable[[Any], None]
-
-
-class _Unset:
-    """A keyword not given: "leave it as it is" (None may be a value, e.g. no destination)."""
-
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-UNSET: Any = _Unset()
 
 
 def no_precondition(row: Any) -> None:

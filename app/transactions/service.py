@@ -12,9 +12,9 @@ from decimal import Decimal
 from app import ledger
 from app.categories.models import Category
 from app.common.auth import get_owned
+from app.common.unset import UNSET
 from app.transactions.models import Transaction
 
-UNSET = ledger.UNSET
 Precondition = ledger.Precondition
 
 

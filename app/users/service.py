@@ -7,6 +7,7 @@ from sqlalchemy import delete, select, update
 from app.common import passwords
 from app.common.errors import Conflict, Forbidden, Unprocessable
 from app.common.events import user_registered
+from app.common.unset import UNSET
 from app.extensions import db
 from app.users.models import User, canonical_username, username_skeleton
 
@@ -32,9 +33,6 @@ def register(username: str, password: str, email: str | None) -> User:
     db.session.flush()  # a concurrent twin fails here on the UNIQUE constraint: also a 409
     user_registered.send("users", user_id=user.id)  # the default categories (app.categories)
     return user
-
-
-UNSET: object = object()
 
 
 def update_profile(user: User, *, email: str | None = UNSET) -> User:
