@@ -49,8 +49,8 @@ clean:
 ## 3.11, glibc 2.36 as in Debian bookworm): `docker build` then installs from there, offline.
 WHEEL_ARCH ?= $(shell uname -m)
 WHEEL_PLATFORMS := manylinux2014_$(WHEEL_ARCH) $(foreach v,$(shell seq 17 36),manylinux_2_$(v)_$(WHEEL_ARCH))
-wheels: requirements.txt
-	$(PYTHON) -m pip download --quiet --dest wheels --requirement requirements.txt \
+wheels: $(BIN)/python requirements.txt
+	$(BIN)/pip download --quiet --dest wheels --requirement requirements.txt \
 		--only-binary=:all: --implementation cp --python-version 3.11 \
 		$(addprefix --platform ,$(WHEEL_PLATFORMS))
 	@ls wheels/*.whl | wc -l | xargs printf 'wheels/: %s wheels\n'
