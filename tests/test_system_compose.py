@@ -1,6 +1,7 @@
 """The containers, run: build the image, start docker-compose.yml's stack on a real Docker
-engine, use the API through its published port, then the `scale` profile, a restart, and a
-stop and start that keep the data; `docker compose down -v` at the end, whatever happened.
+engine, use the API through its published port, then the `scale` profile, a restart and new
+containers on the same volume, which keep the data; `docker compose down -v` at the end,
+whatever happened.
 
 Images: each of PYTHON_IMAGE, POSTGRES_IMAGE, REDIS_IMAGE, NGINX_IMAGE as set in the
 environment; when unset, the official image if the engine has it (`docker compose pull`),
@@ -294,14 +295,16 @@ def test_the_compose_stack_serves_scales_and_keeps_its_data():
         }
         assert served == {"replica-1", "replica-2"}, f"answered by {served or 'none'}"
 
-        # --- a restart of app, then a stop and start: the data stays -----------------------
+        # --- a restart of app, then new containers: the data stays ------------------------
         compose("restart", "app", timeout=120, scale=True)
         compose.wait_healthy(SCALED_SERVICES, scale=True)
         listed, headers = api.ok("GET", f"{base}/transactions/")
         assert headers["X-Total-Count"] == "2"
         assert {t["id"] for t in listed} == {first["id"], second["id"]}
 
-        compose("down", "--timeout", "30", scale=True)  # containers go, the pgdata volume stays
+        # Every container goes (with its anonymous volumes, such as Redis's /data), the named
+        # pgdata volume stays; new containers find the data on it.
+        compose("rm", "--stop", "--force", "--volumes", scale=True, timeout=120)
         ps = compose.wait_healthy(SERVICES)
         api = Api(compose.published("app", 8000))
         api.login(username)
