@@ -8,7 +8,7 @@ PYTEST_ARGS ?= -n 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast venv dev-venv lint format clean bench
+.PHONY: run test test-fast venv dev-venv lint format clean bench wheels
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,16 @@ format: dev-venv
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+## make wheels: download every pinned requirement into wheels/ for the image's Python (CPython
+## 3.11, glibc 2.36 as in Debian bookworm): `docker build` then installs from there, offline.
+WHEEL_ARCH ?= $(shell uname -m)
+WHEEL_PLATFORMS := manylinux2014_$(WHEEL_ARCH) $(foreach v,$(shell seq 17 36),manylinux_2_$(v)_$(WHEEL_ARCH))
+wheels: $(BIN)/python requirements.txt
+	$(BIN)/pip download --quiet --dest wheels --requirement requirements.txt \
+		--only-binary=:all: --implementation cp --python-version 3.11 \
+		$(addprefix --platform ,$(WHEEL_PLATFORMS))
+	@ls wheels/*.whl | wc -l | xargs printf 'wheels/: %s wheels\n'
 
 ## make bench: seed 1M transactions (cached), serve under gunicorn, measure with wrk. See bench/.
 bench: dev-venv

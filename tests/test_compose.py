@@ -1,10 +1,11 @@
-"""The container files, checked by reading them: no Docker engine runs here.
+"""The container files, checked by reading them (test_system_compose.py runs them on Docker).
 
-docker-compose.yml is parsed and checked for its services, health checks, named volume,
-start order, secrets (only from `.env`, never written in the file) and the settings the app
-needs; the Dockerfile for a slim base, layer order, a non-root user and the entrypoint;
-.dockerignore for what must stay out of the image. One test runs the app: logins must survive
-the compose file's Redis going away. (README checks: test_readme.py.)
+docker-compose.yml is parsed and checked for its services, images, health checks, named
+volume, start order, secrets (only from `.env`, never written in the file), loopback-only
+ports, the internal network and the settings the app needs; the Dockerfile for a slim base,
+the optional wheelhouse, layer order, a non-root user and the entrypoint; .dockerignore and
+.gitignore for what must stay out of the image and out of git. One test runs the app: logins
+must survive the compose file's Redis going away. (README checks: test_readme.py.)
 """
 
 from __future__ import annotations
@@ -77,9 +78,55 @@ def env_example() -> dict[str, str]:
 def test_compose_runs_postgresql_15_redis_and_the_app(compose):
     services = compose["services"]
     assert {"db", "redis", "app"} <= set(services)
-    assert services["db"]["image"].startswith("postgres:15")
-    assert services["redis"]["image"].startswith("redis:")
-    assert services["app"]["build"] == "."
+    # The official images unless a variable names others (docker/local-images.sh's stand-ins).
+    assert interpolate(services["db"]["image"], {}) == "postgres:15"
+    assert interpolate(services["redis"]["image"], {}) == "redis:7-alpine"
+    assert interpolate(services["nginx"]["image"], {}) == "nginx:1.27-alpine"
+    assert interpolate(services["db"]["image"], {"POSTGRES_IMAGE": "local/postgres:15"}) == (
+        "local/postgres:15"
+    )
+    build = services["app"]["build"]
+    assert build["context"] == "."
+    assert interpolate(build["args"]["BASE_IMAGE"], {}) == "python:3.11-slim"
+    assert interpolate(build["args"]["BASE_IMAGE"], {"PYTHON_IMAGE": "local/python:3.11"}) == (
+        "local/python:3.11"
+    )
+
+
+def test_every_image_variable_names_the_stand_in_local_images_builds(compose):
+    # The script prints VARIABLE=image lines for .env; each must be one compose reads.
+    script = (ROOT / "docker" / "local-images.sh").read_text()
+    printed = dict(re.findall(r"^([A-Z_]+_IMAGE)=(local/\S+)$", script, re.MULTILINE))
+    assert set(printed) == {"PYTHON_IMAGE", "POSTGRES_IMAGE", "REDIS_IMAGE", "NGINX_IMAGE"}
+    text = (ROOT / "docker-compose.yml").read_text()
+    for name in printed:
+        assert f"${{{name}:-" in text
+
+
+def test_ports_are_published_on_loopback_only(compose):
+    published = [
+        (name, port)
+        for name, service in compose["services"].items()
+        for port in service.get("ports", [])
+    ]
+    assert {name for name, _ in published} == {"app", "nginx"}
+    for name, port in published:
+        assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} beyond loopback"
+
+
+def test_postgresql_and_redis_are_on_an_internal_network_only(compose):
+    assert compose["networks"]["backend"]["internal"] is True
+    for name in ("db", "redis"):
+        assert compose["services"][name]["networks"] == ["backend"]
+    for name in APP_SERVICES:
+        assert "backend" in compose["services"][name]["networks"]
+
+
+def test_every_service_has_a_health_check(compose):
+    # `docker compose up --wait` (and the system test) rely on it; app's is in the Dockerfile.
+    for name, service in compose["services"].items():
+        assert name in APP_SERVICES or service["healthcheck"]["test"], name
+    assert "/healthz" in " ".join(compose["services"]["nginx"]["healthcheck"]["test"])
 
 
 def test_postgresql_keeps_its_data_on_a_named_volume(compose):
@@ -198,14 +245,46 @@ def test_replicas_leave_migrations_to_the_release_and_trust_one_proxy_hop(compos
 
 
 def test_dockerfile_uses_a_slim_python_311_base(dockerfile):
-    assert dockerfile[0] == "FROM python:3.11-slim"
+    # An ARG, so that an offline machine can build on local/python:3.11 (docker/local-images.sh).
+    assert dockerfile[0] == "ARG BASE_IMAGE=python:3.11-slim"
+    stages = [line for line in dockerfile if line.startswith("FROM ")]
+    assert stages == ["FROM ${BASE_IMAGE} AS build", "FROM ${BASE_IMAGE}"]
 
 
 def test_dockerfile_installs_requirements_before_copying_the_code(dockerfile):
-    copy_requirements = dockerfile.index("COPY requirements.txt ./")
-    install = next(i for i, line in enumerate(dockerfile) if "pip install -r requirements" in line)
-    copy_all = dockerfile.index("COPY . .")
-    assert copy_requirements < install < copy_all
+    def index(prefix: str) -> int:
+        return next(i for i, line in enumerate(dockerfile) if line.startswith(prefix))
+
+    copy_requirements = index("COPY requirements.txt ")
+    install = index("RUN python -m venv")
+    copy_venv = dockerfile.index("COPY --from=build /opt/venv /opt/venv")
+    copy_code = index("COPY app ")
+    assert copy_requirements < install < copy_venv < copy_code
+
+
+def test_dockerfile_installs_from_the_wheelhouse_only_when_there_is_one(dockerfile):
+    copy = next(line for line in dockerfile if line.startswith("COPY requirements.txt "))
+    # A pattern, not a path: COPY succeeds without wheels/.
+    assert copy.split()[1:] == ["requirements.txt", "wheel[s]", "/tmp/install/"]
+    install = next(line for line in dockerfile if line.startswith("RUN python -m venv"))
+    assert "pip install --no-index --find-links /tmp/install -r" in install
+    assert "else" in install and "pip install -r /tmp/install/requirements.txt" in install
+    # The wheels stay in the build stage: the image copies only the venv and the code.
+    final = dockerfile[dockerfile.index("FROM ${BASE_IMAGE}") :]
+    copies = [line.split()[1:-1] for line in final if line.startswith("COPY ")]
+    assert all("wheel" not in " ".join(sources) and "." not in sources for sources in copies)
+    assert "wheels" in (ROOT / ".gitignore").read_text().split()[-1]
+    dockerignore = (ROOT / ".dockerignore").read_text()
+    assert "wheels" not in dockerignore  # the build context must carry it
+
+
+def test_dockerfile_copies_every_top_level_module_the_server_imports(dockerfile):
+    copied = set()
+    for line in dockerfile:
+        if line.startswith("COPY ") and "--from" not in line:
+            copied |= set(line.split()[1:-1])
+    assert {"app", "migrations", "docker/entrypoint.sh"} <= copied
+    assert {path.name for path in ROOT.glob("*.py")} <= copied
 
 
 def test_dockerfile_runs_as_a_non_root_user(dockerfile):
