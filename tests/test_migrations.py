@@ -113,3 +113,36 @@ def test_every_check_constraint_of_the_models_is_in_the_database(migrated_app):
     expected = check_constraints_of_the_models()
     assert ("transactions", "ck_transactions_amount_range") in expected
     assert expected <= in_database
+
+
+def test_0004_keeps_category_names_that_clash_ignoring_case_apart(migrated_app):
+    """Names that were distinct before 0004 ("Food", "food", "FOOD") but fold to one name get
+    numbered, so the upgrade never fails on existing data; other users' are untouched. On
+    SQLite this also proves that rebuilding `users` (0005) cascades to no one's rows."""
+    upgrade(directory=MIGRATIONS, revision="0003")
+    db.session.execute(
+        sa.text(
+            "INSERT INTO users (id, username, username_canonical, password_hash, token_version,"
+            " created_at, transaction_count) VALUES"
+            " (1, 'ann', 'ann', 'x', 0, CURRENT_TIMESTAMP, 0),"
+            " (2, 'bob', 'bob', 'x', 0, CURRENT_TIMESTAMP, 0)"
+        )
+    )
+    db.session.execute(
+        sa.text(
+            "INSERT INTO categories (id, user_id, name, kind) VALUES"
+            " (1, 1, 'Food', 'expense'), (2, 1, 'food', 'expense'), (3, 1, 'FOOD', 'expense'),"
+            " (4, 2, 'food', 'expense')"
+        )
+    )
+    db.session.commit()
+    upgrade(directory=MIGRATIONS)
+    rows = db.session.execute(
+        sa.text("SELECT id, name, name_canonical FROM categories ORDER BY id")
+    ).all()
+    assert [tuple(row) for row in rows] == [
+        (1, "Food", "food"),
+        (2, "food (2)", "food (2)"),
+        (3, "FOOD (3)", "food (3)"),
+        (4, "food", "food"),
+    ]
