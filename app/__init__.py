@@ -61,10 +61,11 @@ def register_blueprints(app: Flask) -> None:
     from app.extensions import api
     from app.health.routes import blp as health
     from app.meta.routes import blp as meta
+    from app.rates.routes import blp as rates
     from app.transactions.routes import blp as transactions
     from app.users.routes import blp as users
 
-    for blueprint in (auth, users, accounts, categories, transactions, health, meta):
+    for blueprint in (auth, users, accounts, categories, transactions, rates, health, meta):
         api.register_blueprint(blueprint)
 
     # Swagger UI's scripts come from the swagger-ui-bundle package, ReDoc's from app/static:

@@ -30,6 +30,7 @@ NAMED_OPERATIONS = {
     ("/users/me/", "patch"): "updateMe",
     ("/users/me/", "delete"): "deleteMe",
     ("/users/me/password", "post"): "changePassword",
+    ("/users/{user_id}/accounts/{account_id}/reconcile", "post"): "reconcileAccount",
 }
 #: The REST pattern: the verb on a collection (`/accounts/`) and on one of its items.
 COLLECTION_VERBS = {"get": "list", "post": "create"}
@@ -39,6 +40,7 @@ PATH_PARAMETERS = {
     "user_id": "Your own user id (the `id` from GET /users/me/); another user's id is a 403.",
     "account_id": "The id of one of your accounts; anyone else's is a 404, like a missing one.",
     "category_id": "The id of one of your categories; anyone else's is a 404, like a missing one.",
+    "rate_id": "The id of one of your exchange rates; anyone else's is a 404, like a missing one.",
     "transaction_id": (
         "The id of one of your transactions; anyone else's is a 404, like a missing one."
     ),
