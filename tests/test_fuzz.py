@@ -80,6 +80,10 @@ SEMANTIC_RULES = (
     "give its amount in",  # moving a transaction to another currency needs its amount there
     "Too long once its Unicode form is normalised",
     "Idempotency-Key was already used",  # the same generated key with another body
+    "transfer_amount",  # needed between currencies, equal to amount within one, transfers only
+    "Only transfers have a transfer_status",
+    "Only a reconcile of the account marks",
+    "A rate",  # positive, at most 30 digits and 18 places, below 10^12, two currencies
 )
 
 

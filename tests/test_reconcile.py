@@ -172,9 +172,7 @@ def test_the_closing_balance_is_exact_in_the_accounts_digits(user, checking):
     assert "closing_balance" in response.json["errors"]["json"]
 
 
-def test_a_second_statement_counts_the_reconciled_ones_and_adds_the_newly_cleared(
-    user, checking
-):
+def test_a_second_statement_counts_the_reconciled_ones_and_adds_the_newly_cleared(user, checking):
     post(user, checking, "100.00", date="2026-10-10", status="cleared")
     assert reconcile(user, checking, "2026-10-31", "1400.00").json["reconciled"] == 1
     post(user, checking, "50.00", type="income", date="2026-11-10", status="cleared")

@@ -11,6 +11,7 @@ from app.common.unset import UNSET
 from app.extensions import db
 from app.rates.models import ExchangeRate
 
+
 def list_stmt(user_id: int, args: dict) -> Select:
     rate = ExchangeRate
     stmt = select(rate).where(rate.user_id == user_id)
