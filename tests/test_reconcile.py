@@ -302,3 +302,29 @@ def test_verify_checks_the_cleared_and_reconciled_balances(app, user, checking, 
         ledger.rebuild()
         db.session.commit()
         assert ledger.verify() == []
+
+
+def test_each_side_of_a_transfer_guards_only_what_its_statement_showed(user, checking):
+    dollars = user.account(currency="USD", opening_balance="0.00")
+    txn = post(
+        user,
+        checking,
+        "100.00",
+        type="transfer",
+        transfer_account_id=dollars["id"],
+        transfer_amount="108.52",
+        transfer_status="cleared",
+    )
+    assert reconcile(user, dollars, "2026-11-30", "108.52").json["reconciled"] == 1
+    url = user.url("transactions", txn["id"])
+    # The source side is not reconciled: its amount may change; the destination's may not.
+    assert user.patch(url, json={"amount": "100.50"}).status_code == 200
+    refused = user.patch(url, json={"transfer_amount": "108.00"})
+    assert refused.status_code == 409
+    assert refused.json["message"] == (
+        f"Transaction {txn['id']} is reconciled with a bank statement: changing its "
+        "transfer_amount needs force=true."
+    )
+    assert user.patch(url, json={"date": "2026-11-04"}).status_code == 409  # both sides' date
+    assert balances(user, checking) == ("1399.50", "1500.00", "1500.00")
+    assert balances(user, dollars) == ("108.52", "108.52", "108.52")

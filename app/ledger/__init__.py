@@ -116,6 +116,16 @@ def lock_transaction(user_id: int, transaction_id: int) -> Transaction:
 Sums = list[int]
 
 
+def as_moves(account_id: int, balance: int, cleared: int, reconciled: int) -> list[Move]:
+    """Moves that change the account's balance, cleared and reconciled balances by these
+    amounts (a reconciled move counts in all three, a cleared one in two, a pending in one)."""
+    return [
+        (account_id, balance - cleared, "pending"),
+        (account_id, cleared - reconciled, "cleared"),
+        (account_id, reconciled, "reconciled"),
+    ]
+
+
 def apply(*changes: Iterable[Move | Effect]) -> None:
     """Add every delta to its account's balance atomically, in ascending account order; a
     move's status says whether it also counts in the cleared and reconciled balances (an
@@ -133,11 +143,6 @@ def apply(*changes: Iterable[Move | Effect]) -> None:
                 sums[account_id][1] += delta
             if side == "reconciled":
                 sums[account_id][2] += delta
-    apply_sums(sums)
-
-
-def apply_sums(sums: dict[int, Sums]) -> None:
-    """Add each account's (balance, cleared, reconciled) deltas, in ascending account order."""
     now = utcnow()
     for account_id in sorted(sums):
         balance, cleared, reconciled = sums[account_id]
@@ -252,12 +257,13 @@ def close_account(
     if account_id not in accounts:
         raise NotFound(f"Account {account_id} not found.")  # or deleted while we waited
     precondition(accounts[account_id])
-    apply_sums(
-        {
-            other: [-int(total), -int(cleared), -int(reconciled)]
+    apply(
+        [
+            move
             for other, total, cleared, reconciled in db.session.execute(totals(moves(on_account)))
             if other != account_id
-        }
+            for move in as_moves(other, -int(total), -int(cleared), -int(reconciled))
+        ]
     )
     deleted = db.session.execute(delete(Transaction).where(on_account)).rowcount
     count_transactions(user_id, -deleted)
@@ -391,17 +397,12 @@ def post_many(user_id: int, entries: Sequence[tuple]) -> None:
     count_transactions(user_id, len(entries))
 
 
-#: What a reconciled transaction keeps unless the change is forced: what the statement showed.
-RECONCILED_FIELDS = (
-    "type",
-    "account_id",
-    "transfer_account_id",
-    "amount",
-    "transfer_amount",
-    "date",
-    "status",
-    "transfer_status",
-)
+#: What a reconciled side keeps unless the change is forced: what its statement showed. Both
+#: sides share the type and date; each has its account, amount and status.
+SHARED_FIELDS = ("type", "date")
+SOURCE_FIELDS = ("account_id", "amount", "status")
+DESTINATION_FIELDS = ("transfer_account_id", "transfer_amount", "transfer_status")
+RECONCILED_FIELDS = SHARED_FIELDS + SOURCE_FIELDS + DESTINATION_FIELDS
 
 
 def is_reconciled(txn: Transaction) -> bool:
@@ -431,7 +432,7 @@ def amend(
 ) -> Transaction:
     """Lock the transaction and change what it does to balances (any of type, accounts,
     amounts, date and statuses; UNSET keeps one as it is): the old effect is reversed and the
-    new one applied. A reconciled transaction keeps RECONCILED_FIELDS (409) unless `force`.
+    new one applied. A reconciled side keeps its RECONCILED_FIELDS (409) unless `force`.
     Returns the locked transaction, for the caller to change its other fields."""
     for value, field in ((status, "status"), (transfer_status, "transfer_status")):
         if value is not UNSET:
@@ -487,10 +488,14 @@ def amend(
                 field="transfer_amount",
             )
     set_destination(txn, accounts, None if transfer_amount is UNSET else transfer_amount, kept)
-    if before["status"] == "reconciled" or before["transfer_status"] == "reconciled":
-        changed = [f for f in RECONCILED_FIELDS if getattr(txn, f) != before[f]]
-        if changed and not force:
-            raise reconciled_conflict(txn, f"changing its {', '.join(changed)}")
+    guarded = SHARED_FIELDS if "reconciled" in (before["status"], before["transfer_status"]) else ()
+    if before["status"] == "reconciled":
+        guarded += SOURCE_FIELDS
+    if before["transfer_status"] == "reconciled":
+        guarded += DESTINATION_FIELDS
+    changed = [field for field in guarded if getattr(txn, field) != before[field]]
+    if changed and not force:
+        raise reconciled_conflict(txn, f"changing its {', '.join(changed)}")
     apply(negated(old_moves), moves_of(txn))
     db.session.flush()
     return txn
@@ -524,10 +529,23 @@ def reconcile(
     changes. Concurrent reconciles of one account queue on its transactions' locks: the later
     finds the sides reconciled and reconciles nothing more."""
     on_account = (Transaction.user_id == user_id) & touches(account_id)
-    # The lock order: the transaction rows, then the account (as close_account does). Once the
-    # account is locked, nothing new can be posted to it.
+    sides = (
+        (Transaction.account_id, Transaction.status),
+        (Transaction.transfer_account_id, Transaction.transfer_status),
+    )
+    # The lock order: the rows this may change (the account's cleared sides up to the date),
+    # then the account, which serialises reconciles of it: the later one waits here, then
+    # reads what the earlier committed. Once the account is locked, nothing new can be posted
+    # to it.
     db.session.execute(
-        select(Transaction.id).where(on_account).order_by(Transaction.id).with_for_update()
+        select(Transaction.id)
+        .where(
+            Transaction.user_id == user_id,
+            Transaction.date <= statement_date,
+            or_(*((column == account_id) & (status == "cleared") for column, status in sides)),
+        )
+        .order_by(Transaction.id)
+        .with_for_update()
     )
     account = lock_accounts(user_id, [account_id])[account_id]
     currency = account.currency
@@ -548,10 +566,7 @@ def reconcile(
         raise Conflict(message, errors={"json": {"closing_balance": [message]}})
     now = utcnow()
     count = 0
-    for account_column, status_column in (
-        (Transaction.account_id, Transaction.status),
-        (Transaction.transfer_account_id, Transaction.transfer_status),
-    ):
+    for account_column, status_column in sides:
         count += db.session.execute(
             update(Transaction)
             .where(
@@ -563,7 +578,7 @@ def reconcile(
             .values({status_column.key: "reconciled", "updated_at": now}),
             execution_options={"synchronize_session": False},
         ).rowcount
-    apply_sums({account_id: [0, 0, cleared - reconciled]})
+    apply(as_moves(account_id, 0, 0, cleared - reconciled))
     db.session.flush()
     return {
         "account_id": account_id,
@@ -590,5 +605,5 @@ def rebuild() -> list[Discrepancy]:
     sums: dict[int, Sums] = defaultdict(lambda: [0, 0, 0])
     for item in wrong:
         sums[item.account_id][list(COLUMNS).index(item.column)] += item.expected - item.balance
-    apply_sums(sums)
+    apply([move for account_id, deltas in sums.items() for move in as_moves(account_id, *deltas)])
     return wrong

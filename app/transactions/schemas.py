@@ -188,7 +188,7 @@ class TransactionSchema(Schema):
     )
 
     def implied_rate(self, txn) -> str | None:
-        if txn.transfer_amount is None:
+        if getattr(txn, "transfer_amount", None) is None:
             return None
         return money.implied_rate(
             txn.amount, txn.currency, txn.transfer_amount, txn.transfer_currency
