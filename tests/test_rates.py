@@ -134,3 +134,31 @@ def test_convert_reads_only_the_users_own_rates(app, user, other_user):
     record(other_user, "USD", "EUR", "2026-11-30", "0.92")
     with app.app_context():
         assert convert(user.id, {"USD": 100}, "EUR", date(2026, 12, 1)).missing == ["USD"]
+
+
+def test_a_conversion_dumps_as_decimal_strings_beside_the_rates_used(app, user):
+    from app.rates.schemas import ConversionSchema
+
+    record(user, "USD", "EUR", "2026-11-30", "0.92")
+    with app.app_context():
+        shown = ConversionSchema().dump(
+            convert(user.id, {"EUR": 10000, "USD": 123456}, "EUR", date(2026, 12, 15))
+        )
+        missing = ConversionSchema().dump(convert(user.id, {"JPY": 1}, "EUR", date(2026, 12, 15)))
+    assert shown == {
+        "currency": "EUR",
+        "on": "2026-12-15",
+        "total": "1235.80",  # 100.00 + 1135.80
+        "converted": {"EUR": "100.00", "USD": "1135.80"},
+        "rates": {"USD": {"rate": "0.92", "date": "2026-11-30"}},
+        "missing": [],
+    }
+    assert (missing["total"], missing["missing"], missing["converted"]) == (None, ["JPY"], {})
+
+
+def test_moving_a_rate_onto_a_taken_date_is_409(user):
+    record(user, "USD", "EUR", "2026-11-30", "0.92")
+    other = record(user, "USD", "EUR", "2026-12-01", "0.93")
+    response = user.patch(user.url("rates", other["id"]), json={"date": "2026-11-30"})
+    assert response.status_code == 409
+    assert user.get(user.url("rates", other["id"])).json["date"] == "2026-12-01"

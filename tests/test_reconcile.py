@@ -328,3 +328,20 @@ def test_each_side_of_a_transfer_guards_only_what_its_statement_showed(user, che
     assert user.patch(url, json={"date": "2026-11-04"}).status_code == 409  # both sides' date
     assert balances(user, checking) == ("1399.50", "1500.00", "1500.00")
     assert balances(user, dollars) == ("108.52", "108.52", "108.52")
+
+
+def test_the_ledger_verify_command_names_a_wrong_cleared_balance(app, runner, user, checking):
+    post(user, checking, "3.80", status="cleared")
+    with app.app_context():
+        db.session.execute(
+            sa.text("UPDATE accounts SET cleared_balance = cleared_balance + 1 WHERE id = :id"),
+            {"id": checking["id"]},
+        )
+        db.session.commit()
+    result = runner.invoke(args=["ledger", "verify"])
+    assert result.exit_code == 1
+    assert (
+        f"account {checking['id']} (user {user.id}): cleared balance 1496.21 EUR, expected "
+        "1496.20 EUR, difference 0.01 EUR"
+    ) in result.output
+    assert "Corrected 1 account(s)." in runner.invoke(args=["ledger", "rebuild"]).output

@@ -8,6 +8,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validates_schema
 
+from app.common import money
 from app.common.schemas import CalendarDate, Currency, PageArgsSchema, Schema
 
 #: A rate's limits: positive, at most this many significant digits and decimal places, and
@@ -109,3 +110,73 @@ class RateQueryArgsSchema(PageArgsSchema):
             "latest on or before it)."
         },
     )
+
+
+class ConvertedRateSchema(Schema):
+    rate = fields.String(
+        dump_only=True, metadata={"description": "The rate used, as recorded.", "example": "0.92"}
+    )
+    date = CalendarDate(
+        dump_only=True, metadata={"description": "The date the rate was recorded for."}
+    )
+
+
+class ConversionSchema(Schema):
+    """A `Conversion` (app.rates.convert) as a report shows it beside its per-currency figures:
+    amounts as decimal strings of the target currency."""
+
+    currency = fields.String(
+        dump_only=True, metadata={"description": "Converted into.", "example": "EUR"}
+    )
+    on = CalendarDate(
+        dump_only=True,
+        metadata={"description": "The date whose rates were used (latest on or before it)."},
+    )
+    total = fields.Method(
+        "total_text",
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "type": "string",
+            "description": "Every block converted and summed, in currency; null when a rate is "
+            "missing (see missing): never a guess.",
+            "example": "1234.56",
+        },
+    )
+    converted = fields.Method(
+        "converted_text",
+        dump_only=True,
+        metadata={
+            "type": "object",
+            "description": "Each source currency's block in currency, rounded once, half-even.",
+        },
+    )
+    rates = fields.Method(
+        "rates_used",
+        dump_only=True,
+        metadata={
+            "type": "object",
+            "description": 'The rate used for each source currency: {"rate", "date"}.',
+        },
+    )
+    missing = fields.List(
+        fields.String(),
+        dump_only=True,
+        metadata={"description": "Source currencies with no rate into currency by that date."},
+    )
+
+    def total_text(self, conversion) -> str | None:
+        total = conversion.total
+        return None if total is None else money.format_minor(total, conversion.currency)
+
+    def converted_text(self, conversion) -> dict[str, str]:
+        return {
+            source: money.format_minor(minor, conversion.currency)
+            for source, minor in conversion.converted.items()
+        }
+
+    def rates_used(self, conversion) -> dict[str, dict]:
+        return {
+            source: ConvertedRateSchema().dump({"rate": rate, "date": day})
+            for source, (rate, day) in conversion.rates.items()
+        }
