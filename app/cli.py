@@ -1,6 +1,6 @@
-"""Operator commands: `flask create-user | reset-password | seed-demo | ledger verify|rebuild |
-prune-idempotency-keys` (and Flask-Migrate's `db`). Each has --help; every error is one line
-on stderr and exit status 1 (a ClickException), never a traceback.
+"""Operator commands: `flask create-user | reset-password | seed-demo | ledger verify|rebuild|
+post-due | prune-idempotency-keys` (and Flask-Migrate's `db`). Each has --help; every error is
+one line on stderr and exit status 1 (a ClickException), never a traceback.
 """
 
 from __future__ import annotations
@@ -67,7 +67,10 @@ def money(minor: int, currency: str) -> str:
     return f"{format_minor(minor, currency)} {currency}"
 
 
-ledger_cli = Group("ledger", help="Check or repair account balances against transactions.")
+ledger_cli = Group(
+    "ledger",
+    help="Check or repair account balances against transactions; post recurring ones due.",
+)
 
 
 @ledger_cli.command("verify")
@@ -95,6 +98,38 @@ def ledger_rebuild() -> None:
     fixed = ledger.rebuild()
     db.session.commit()
     click.echo(f"Corrected {len({item.account_id for item in fixed})} account(s).")
+
+
+@ledger_cli.command("post-due")
+@click.option(
+    "--date",
+    "until",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Post what is due up to this day YYYY-MM-DD (default: today, UTC).",
+)
+def ledger_post_due(until) -> None:
+    """Post every recurring transaction's occurrences due by today, each exactly once.
+
+    For cron: run it as often as you like, even twice at once; every date is posted once.
+    Each schedule is its own database transaction, so one that cannot post (an archived
+    account, say) is reported and the others still post; exits 1 if any failed.
+    """
+    from app.recurring import service
+
+    day = until.date() if until else service.today()
+    posted = failed = 0
+    for user_id, recurring_id in service.due_schedules(day):
+        try:
+            posted += len(service.post_due(user_id, recurring_id, until=day))
+            db.session.commit()
+        except APIError as exc:
+            db.session.rollback()
+            failed += 1
+            click.echo(f"schedule {recurring_id} (user {user_id}): {exc.message}", err=True)
+    click.echo(f"Posted {posted} transaction(s) due by {day}.")
+    if failed:
+        raise SystemExit(1)
 
 
 @click.command("create-user", cls=Command)

@@ -34,6 +34,11 @@ CONSTRAINT_ERRORS = {
     "uq_accounts_user_id_name": (409, "You already have an account with that name."),
     "uq_categories_user_id_name_canonical": (409, "You already have a category with that name."),
     "uq_transactions_account_id_import_id": (409, "A transaction with that import id exists."),
+    "uq_budgets_user_id_category_id_currency_start_month": (
+        409,
+        "You already have a budget for that category, currency and month.",
+    ),
+    "pk_recurring_occurrences": (409, "That occurrence is already posted; post-due again."),
     "ck_accounts_balance_range": (
         422,
         "This change would push an account balance beyond ±9×10^17 minor units.",

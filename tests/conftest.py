@@ -21,7 +21,9 @@ from app.extensions import db
 from config import TestingConfig, normalise_database_url
 
 TABLES = (
-    "exchange_rates, idempotency_keys, transactions, categories, accounts, revoked_tokens, users"
+    "exchange_rates, idempotency_keys, transaction_tags, transaction_splits,"
+    " recurring_occurrences, budgets, transactions, recurring_transactions, categories, accounts,"
+    " revoked_tokens, users"
 )
 #: Users whose maintained transaction count differs from their rows (user id, kept, actual).
 MISCOUNTED_USERS = sa.text(

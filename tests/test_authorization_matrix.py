@@ -47,6 +47,21 @@ RECONCILE = "/users/<int:user_id>/accounts/<int:account_id>/reconcile"
 RATES = "/users/<int:user_id>/rates/"
 RATE = "/users/<int:user_id>/rates/<int:rate_id>"
 STATEMENT = {"statement_date": "2026-12-31", "closing_balance": "1000.00"}
+RECURRING = "/users/<int:user_id>/recurring/<int:recurring_id>"
+BUDGET = "/users/<int:user_id>/budgets/<int:budget_id>"
+BUDGET_BODY = {
+    "category_id": "{a_cat}",
+    "currency": "USD",
+    "amount": "1.00",
+    "start_month": "2026-01",
+}
+RECURRING_BODY = {
+    "account_id": "{a_acc}",
+    "type": "expense",
+    "amount": "1.00",
+    "unit": "month",
+    "start_date": "2026-01-31",
+}
 
 MATRIX: dict[tuple[str, str], list[Case]] = {
     # -- users --------------------------------------------------------------------------------
@@ -150,6 +165,16 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
             404,
             json={"account_id": "{a_acc}", "type": "expense", "amount": "1.00"},
         ),
+        Case(  # ...or files a part of B's expense under A's category
+            "/users/{b}/transactions/",
+            404,
+            json={
+                "account_id": "{b_acc}",
+                "type": "expense",
+                "amount": "1.00",
+                "splits": [{"category_id": "{a_cat}", "amount": "1.00"}],
+            },
+        ),
         Case(  # B pays into A's account...
             "/users/{b}/transactions/",
             404,
@@ -212,6 +237,11 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
             json={"type": "transfer", "transfer_account_id": "{a_acc}"},
         ),
         Case("/users/{b}/transactions/{b_txn}", 404, json={"category_id": "{a_cat}"}),
+        Case(
+            "/users/{b}/transactions/{b_txn}",
+            404,
+            json={"splits": [{"category_id": "{a_cat}", "amount": "1.00"}]},
+        ),
         Case("/users/{b}/transactions/{b_txn}", 422, json={"user_id": "{a}"}),
     ],
     (TRANSACTION, "DELETE"): [
@@ -250,6 +280,93 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     (RATE, "DELETE"): [
         Case("/users/{a}/rates/{a_rate}", 403),
         Case("/users/{b}/rates/{a_rate}", 404),
+    # -- recurring: B cannot see, change, post or preview A's schedules, nor use A's rows ------
+    ("/users/<int:user_id>/recurring/", "GET"): [Case("/users/{a}/recurring/", 403)],
+    ("/users/<int:user_id>/recurring/", "POST"): [
+        Case("/users/{a}/recurring/", 403, json=RECURRING_BODY),
+        Case("/users/{b}/recurring/", 404, json=RECURRING_BODY),
+        Case(
+            "/users/{b}/recurring/",
+            404,
+            json={**RECURRING_BODY, "account_id": "{b_acc}", "category_id": "{a_cat}"},
+        ),
+        Case(
+            "/users/{b}/recurring/",
+            404,
+            json={
+                **RECURRING_BODY,
+                "account_id": "{b_acc}",
+                "type": "transfer",
+                "transfer_account_id": "{a_acc}",
+            },
+        ),
+    ],
+    (RECURRING, "GET"): [
+        Case("/users/{a}/recurring/{a_rec}", 403),
+        Case("/users/{b}/recurring/{a_rec}", 404),
+    ],
+    (RECURRING, "PUT"): [
+        Case("/users/{b}/recurring/{a_rec}", 404, json={"amount": "1.00"}),
+        Case("/users/{b}/recurring/{b_rec}", 404, json={"account_id": "{a_acc}"}),
+    ],
+    (RECURRING, "PATCH"): [
+        Case("/users/{a}/recurring/{a_rec}", 403, json={"amount": "1.00"}),
+        Case("/users/{b}/recurring/{a_rec}", 404, json={"amount": "1.00"}),
+        Case("/users/{b}/recurring/{b_rec}", 404, json={"category_id": "{a_cat}"}),
+        Case("/users/{b}/recurring/{b_rec}", 422, json={"user_id": "{a}"}),
+    ],
+    (RECURRING, "DELETE"): [
+        Case("/users/{a}/recurring/{a_rec}", 403),
+        Case("/users/{b}/recurring/{a_rec}", 404),
+    ],
+    (RECURRING + "/post-due", "POST"): [
+        Case("/users/{a}/recurring/{a_rec}/post-due", 403),
+        Case("/users/{b}/recurring/{a_rec}/post-due", 404),
+    ],
+    (RECURRING + "/upcoming", "GET"): [
+        Case("/users/{a}/recurring/{a_rec}/upcoming", 403),
+        Case("/users/{b}/recurring/{a_rec}/upcoming", 404),
+    ],
+    # -- budgets: B cannot see or change A's, nor budget A's category -------------------------
+    ("/users/<int:user_id>/budgets/", "GET"): [Case("/users/{a}/budgets/", 403)],
+    ("/users/<int:user_id>/budgets/", "POST"): [
+        Case("/users/{a}/budgets/", 403, json={**BUDGET_BODY, "category_id": "{b_cat}"}),
+        Case("/users/{b}/budgets/", 404, json=BUDGET_BODY),
+    ],
+    ("/users/<int:user_id>/budgets/status", "GET"): [
+        Case("/users/{a}/budgets/status?month=2026-01", 403),
+    ],
+    (BUDGET, "GET"): [
+        Case("/users/{a}/budgets/{a_budget}", 403),
+        Case("/users/{b}/budgets/{a_budget}", 404),
+    ],
+    (BUDGET, "PUT"): [Case("/users/{b}/budgets/{a_budget}", 404, json={"amount": "1.00"})],
+    (BUDGET, "PATCH"): [
+        Case("/users/{a}/budgets/{a_budget}", 403, json={"amount": "1.00"}),
+        Case("/users/{b}/budgets/{a_budget}", 404, json={"amount": "1.00"}),
+        Case("/users/{b}/budgets/{a_budget}", 422, json={"category_id": "{a_cat}"}),
+    ],
+    (BUDGET, "DELETE"): [
+        Case("/users/{a}/budgets/{a_budget}", 403),
+        Case("/users/{b}/budgets/{a_budget}", 404),
+    ],
+    # -- reports: B cannot read A's figures, nor total B's own with A's account -----------------
+    ("/users/<int:user_id>/reports/summary", "GET"): [
+        Case("/users/{a}/reports/summary?start_date=2020-01-01&end_date=2030-01-01", 403),
+        Case(
+            "/users/{b}/reports/summary?start_date=2020-01-01&end_date=2030-01-01"
+            "&account_id={a_acc}",
+            404,
+        ),
+    ],
+    ("/users/<int:user_id>/reports/cashflow", "GET"): [
+        Case("/users/{a}/reports/cashflow?start_date=2020-01-01&end_date=2030-01-01", 403),
+    ],
+    ("/users/<int:user_id>/reports/net-worth", "GET"): [
+        Case("/users/{a}/reports/net-worth?start_date=2020-01-01&end_date=2030-01-01", 403),
+    ],
+    ("/users/<int:user_id>/reports/top-payees", "GET"): [
+        Case("/users/{a}/reports/top-payees?start_date=2020-01-01&end_date=2030-01-01", 403),
     ],
     # -- operations: no user, no data ---------------------------------------------------------
     ("/healthz", "GET"): [Case("/healthz?user_id={a}", 422)],
@@ -285,6 +402,8 @@ def fill(value, ids: dict):
     """Put the scenario's ids into a path, query or body."""
     if isinstance(value, dict):
         return {key: fill(item, ids) for key, item in value.items()}
+    if isinstance(value, list):
+        return [fill(item, ids) for item in value]
     if isinstance(value, str):
         whole = re.fullmatch(r"\{(\w+)\}", value)
         return ids[whole.group(1)] if whole else value.format(**ids)
@@ -299,6 +418,8 @@ def snapshot(a) -> dict:
         "categories": a.get("/categories/?limit=1000").json,
         "transactions": a.get(a.url("transactions") + "?limit=1000").json,
         "rates": a.get(a.url("rates") + "?limit=1000").json,
+        "recurring": a.get(a.url("recurring") + "?limit=1000").json,
+        "budgets": a.get(a.url("budgets") + "?limit=1000").json,
     }
 
 
@@ -316,6 +437,7 @@ def scenario(make_user):
     ).json
     b_acc = b.account(name="B main", opening_balance="10.00")
     b_acc2 = b.account(name="B other", opening_balance="0.00")
+    a_rec = a.post(a.url("recurring"), json=fill(RECURRING_BODY, {"a_acc": a_acc["id"]})).json
     b_cat = b.category(name="B own")
     b_txn = b.transaction(b_acc, amount="1.00")
     b_transfer = b.transaction(
@@ -331,6 +453,13 @@ def scenario(make_user):
         "a_cat": a_cat["id"],
         "a_txn": a_txn["id"],
         "a_rate": a_rate["id"],
+        "a_rec": a_rec["id"],
+        "a_budget": a.post(a.url("budgets"), json=fill(BUDGET_BODY, {"a_cat": a_cat["id"]})).json[
+            "id"
+        ],
+        "b_rec": b.post(b.url("recurring"), json=fill(RECURRING_BODY, {"a_acc": b_acc["id"]})).json[
+            "id"
+        ],
         "b_acc": b_acc["id"],
         "b_cat": b_cat["id"],
         "b_txn": b_txn["id"],

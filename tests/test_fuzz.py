@@ -84,6 +84,10 @@ SEMANTIC_RULES = (
     "Only transfers have a transfer_status",
     "Only a reconcile of the account marks",
     "A rate",  # positive, at most 30 digits and 18 places, below 10^12, two currencies
+    "splits add up to",  # a split transaction's parts add up exactly to its amount
+    "A split transaction keeps its categories in its splits",  # splits or category_id
+    "Too many periods",  # a report answers at most 1,000 periods
+    "Budgets are for expense categories",  # a category's kind is not in the schema
 )
 
 

@@ -147,6 +147,9 @@ def stored_hashes(app) -> list[str]:
         return list(db.session.execute(sa.text("SELECT password_hash FROM users")).scalars())
 
 
+RANGE = "start_date=2000-01-01&end_date=2100-01-01"
+
+
 def test_password_hash_never_appears_in_any_response(app, client, make_user):
     """Walk every route of the app, success and failure, and read every body.
 
@@ -218,6 +221,46 @@ def test_password_hash_never_appears_in_any_response(app, client, make_user):
         ("PATCH", "/users/{user}/rates/{rate}", {"rate": "1.2"}, None),
         ("DELETE", "/users/{user}/rates/{rate}", None, None),
         ("GET", "/users/999/accounts/", None, None),
+        *(
+            ("GET", f"/users/{{user}}/reports/{report}?{RANGE}", None, None)
+            for report in ("summary", "cashflow", "net-worth", "top-payees")
+        ),
+        ("GET", "/users/{user}/budgets/", None, None),
+        (
+            "POST",
+            "/users/{user}/budgets/",
+            {
+                "category_id": "{category}",
+                "currency": "USD",
+                "amount": "5",
+                "start_month": "2026-01",
+            },
+            None,
+        ),
+        ("GET", "/users/{user}/budgets/1", None, None),
+        ("PUT", "/users/{user}/budgets/1", {"amount": "6"}, None),
+        ("PATCH", "/users/{user}/budgets/1", {"rollover": True}, None),
+        ("GET", "/users/{user}/budgets/status?month=2026-01", None, None),
+        ("DELETE", "/users/{user}/budgets/1", None, None),
+        ("GET", "/users/{user}/recurring/", None, None),
+        (
+            "POST",
+            "/users/{user}/recurring/",
+            {
+                "account_id": "{account}",
+                "type": "expense",
+                "amount": "1.00",
+                "unit": "month",
+                "start_date": "2026-01-31",
+            },
+            None,
+        ),
+        ("GET", "/users/{user}/recurring/1", None, None),
+        ("PUT", "/users/{user}/recurring/1", {"amount": "2.00"}, None),
+        ("PATCH", "/users/{user}/recurring/1", {"payee": "Shop"}, None),
+        ("GET", "/users/{user}/recurring/1/upcoming", None, None),
+        ("POST", "/users/{user}/recurring/1/post-due", None, None),
+        ("DELETE", "/users/{user}/recurring/1", None, None),
         ("GET", "/openapi.json", None, None),
         ("GET", "/", None, None),
         ("GET", "/healthz", None, None),

@@ -38,6 +38,34 @@ MONEY_FIELDS = {
     ("ReconcileResult", "balance"),
     ("ReconcileResult", "cleared_balance"),
     ("ReconcileResult", "reconciled_balance"),
+    ("BudgetCreate", "amount"),
+    ("BudgetUpdate", "amount"),
+    ("Budget", "amount"),
+    ("BudgetLine", "budgeted"),
+    ("BudgetLine", "rolled_over"),
+    ("BudgetLine", "spent"),
+    ("BudgetLine", "remaining"),
+    ("Unbudgeted", "spent"),
+    ("RecurringCreate", "amount"),
+    ("RecurringUpdate", "amount"),
+    ("Recurring", "amount"),
+    ("Occurrence", "amount"),
+    ("Split", "amount"),
+    ("SplitOut", "amount"),
+    ("CategoryTotal", "income"),
+    ("CategoryTotal", "expense"),
+    ("CategoryTotal", "net"),
+    ("TagTotal", "income"),
+    ("TagTotal", "expense"),
+    ("TagTotal", "net"),
+    ("SummaryBlock", "income"),
+    ("SummaryBlock", "expense"),
+    ("SummaryBlock", "net"),
+    ("Period", "income"),
+    ("Period", "expense"),
+    ("Period", "net"),
+    ("NetWorthPoint", "net_worth"),
+    ("Payee", "expense"),
     ("query", "min_amount"),
     ("query", "max_amount"),
 }
@@ -121,7 +149,7 @@ def test_operation_ids_follow_the_rest_pattern_and_name_the_rest(spec):
 
 def test_an_operation_no_rule_names_stops_the_app_from_starting():
     with pytest.raises(APISpecError, match="NAMED_OPERATIONS"):
-        operation_id("/users/{user_id}/reports/summary", "get")
+        operation_id("/users/{user_id}/widgets/frobnicate", "get")
     plugin = DocsPlugin()
     plugin.path_helper(path="/things/", operations={"get": {}}, parameters=[])
     with pytest.raises(APISpecError, match="'listThings' names both GET /things/ and GET /b/"):

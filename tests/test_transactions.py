@@ -89,6 +89,9 @@ def test_create_answers_201_with_the_whole_transaction(user, account):
         "exchange_rate": None,
         "status": "pending",
         "transfer_status": None,
+        "splits": [],
+        "tags": [],
+        "recurring_id": None,
     }
     assert body["created_at"].endswith(("Z", "+00:00"))
 

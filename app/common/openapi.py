@@ -31,6 +31,13 @@ NAMED_OPERATIONS = {
     ("/users/me/", "delete"): "deleteMe",
     ("/users/me/password", "post"): "changePassword",
     ("/users/{user_id}/accounts/{account_id}/reconcile", "post"): "reconcileAccount",
+    ("/users/{user_id}/budgets/status", "get"): "getBudgetStatus",
+    ("/users/{user_id}/recurring/{recurring_id}/post-due", "post"): "postDueRecurring",
+    ("/users/{user_id}/recurring/{recurring_id}/upcoming", "get"): "listUpcomingRecurring",
+    ("/users/{user_id}/reports/summary", "get"): "getSummaryReport",
+    ("/users/{user_id}/reports/cashflow", "get"): "getCashflowReport",
+    ("/users/{user_id}/reports/net-worth", "get"): "getNetWorthReport",
+    ("/users/{user_id}/reports/top-payees", "get"): "getTopPayeesReport",
 }
 #: The REST pattern: the verb on a collection (`/accounts/`) and on one of its items.
 COLLECTION_VERBS = {"get": "list", "post": "create"}
@@ -41,6 +48,10 @@ PATH_PARAMETERS = {
     "account_id": "The id of one of your accounts; anyone else's is a 404, like a missing one.",
     "category_id": "The id of one of your categories; anyone else's is a 404, like a missing one.",
     "rate_id": "The id of one of your exchange rates; anyone else's is a 404, like a missing one.",
+    "budget_id": "The id of one of your budgets; anyone else's is a 404, like a missing one.",
+    "recurring_id": (
+        "The id of one of your recurring transactions; anyone else's is a 404, like a missing one."
+    ),
     "transaction_id": (
         "The id of one of your transactions; anyone else's is a 404, like a missing one."
     ),

@@ -247,6 +247,18 @@ class Money(fields.Field):
         return money.format_minor(value, currency)
 
 
+def MoneyOut(description: str) -> fields.String:  # noqa: N802 - a field factory
+    """An amount a service already formatted for its currency (a report's figure)."""
+    return fields.String(
+        dump_only=True,
+        metadata={
+            "description": f"{description} {MONEY_OUT}",
+            "example": "1234.50",
+            "pattern": DECIMAL_STRING.pattern,
+        },
+    )
+
+
 class Currency(fields.String):
     """An ISO 4217 code with a minor unit; upper-cased on the way in."""
 

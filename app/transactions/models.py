@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.common.db import TimestampMixin, enum_column
 from app.common.money import MAX_AMOUNT_MINOR
@@ -52,6 +52,14 @@ class Transaction(TimestampMixin, db.Model):
             "date",
         ),
         sa.Index("ix_transactions_user_id_amount_scaled_id", "user_id", "amount_scaled", "id"),
+        # The reports and budgets total a date range from the index alone (an index-only scan
+        # on PostgreSQL; SQLite ignores INCLUDE and uses the key).
+        sa.Index(
+            "ix_transactions_user_id_date_totals",
+            "user_id",
+            "date",
+            postgresql_include=["id", "type", "currency", "category_id", "amount"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
@@ -93,6 +101,81 @@ class Transaction(TimestampMixin, db.Model):
     description: Mapped[str] = mapped_column(sa.String(500), nullable=False, default="")
     payee: Mapped[str | None] = mapped_column(sa.String(200))
     import_id: Mapped[str | None] = mapped_column(sa.String(255))
+    #: The schedule (app.recurring) that posted it, if one did.
+    recurring_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("recurring_transactions.id", ondelete="SET NULL"), index=True
+    )
+
+    #: Its amount divided across categories (none: all of it is in `category_id`). Deleting
+    #: the transaction deletes them in the database (ON DELETE CASCADE), also in bulk deletes.
+    splits: Mapped[list[TransactionSplit]] = relationship(
+        back_populates="transaction",
+        order_by="TransactionSplit.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        lazy="selectin",
+    )
+    tag_rows: Mapped[list[TransactionTag]] = relationship(
+        order_by="TransactionTag.tag",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        lazy="selectin",
+    )
+
+    @property
+    def tags(self) -> list[str]:
+        return [row.tag for row in self.tag_rows]
 
     def __repr__(self) -> str:
         return f"<Transaction {self.id} {self.type} {self.amount} {self.currency}>"
+
+
+class TransactionSplit(db.Model):
+    """A part of a transaction's amount in a category of its own. Splits move no balance: the
+    transaction does, as a whole; their amounts add up exactly to its amount (in minor units of
+    its currency), which app.transactions.service checks."""
+
+    __tablename__ = "transaction_splits"
+    __table_args__ = (
+        sa.CheckConstraint(f"amount > 0 AND amount < {MAX_AMOUNT_MINOR}", name="amount_range"),
+        # The category filter and the reports find a category's splits within one user.
+        sa.Index("ix_transaction_splits_user_id_category_id", "user_id", "category_id"),
+    )
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("transactions.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    category_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("categories.id", ondelete="SET NULL")
+    )
+    #: Minor units of the transaction's currency.
+    amount: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    note: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="")
+
+    transaction: Mapped[Transaction] = relationship(back_populates="splits")
+
+    @property
+    def currency(self) -> str:
+        return self.transaction.currency
+
+
+class TransactionTag(db.Model):
+    """A free-form tag on a transaction; a transaction has each tag at most once."""
+
+    __tablename__ = "transaction_tags"
+    __table_args__ = (
+        # The tag filter and the tag totals: a user's transactions with a tag.
+        sa.Index("ix_transaction_tags_user_id_tag", "user_id", "tag"),
+    )
+
+    transaction_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("transactions.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(sa.String(50), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )

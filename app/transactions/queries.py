@@ -5,10 +5,10 @@ Paging is app.common.pagination's.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 
 from app.common import money
-from app.transactions.models import Transaction
+from app.transactions.models import Transaction, TransactionSplit, TransactionTag
 
 SORT_COLUMNS = {"date": Transaction.date, "amount": Transaction.amount_scaled}
 
@@ -35,9 +35,27 @@ def list_stmt(user_id: int, args: dict) -> Select:
     if "end_date" in args:
         stmt = stmt.where(t.date <= args["end_date"])
     if "category_id" in args:
-        stmt = stmt.where(t.category_id == args["category_id"])
+        # Its own category, or one of its parts'.
+        in_part = select(TransactionSplit.transaction_id).where(
+            TransactionSplit.user_id == user_id,
+            TransactionSplit.category_id == args["category_id"],
+        )
+        stmt = stmt.where(or_(t.category_id == args["category_id"], t.id.in_(in_part)))
     if args.get("uncategorized"):
-        stmt = stmt.where(t.category_id.is_(None))
+        # No category, and not split into categorised parts only.
+        split = TransactionSplit
+        all_parts_categorised = (
+            select(split.transaction_id)
+            .where(split.user_id == user_id)
+            .group_by(split.transaction_id)
+            .having(func.count(split.category_id) == func.count())
+        )
+        stmt = stmt.where(t.category_id.is_(None), t.id.not_in(all_parts_categorised))
+    if "tag" in args:
+        tagged = select(TransactionTag.transaction_id).where(
+            TransactionTag.user_id == user_id, TransactionTag.tag.in_(args["tag"])
+        )
+        stmt = stmt.where(t.id.in_(tagged))
     if "currency" in args:
         stmt = stmt.where(t.currency == args["currency"])
     if "transaction_type" in args:
@@ -79,3 +97,23 @@ def sort_order(args: dict) -> tuple[ColumnElement, ColumnElement]:
     if args["order"] == "asc":
         return column.asc(), Transaction.id.asc()
     return column.desc(), Transaction.id.desc()
+
+
+def category_lines(*where: ColumnElement) -> Select:
+    """SELECT currency, type, category_id, amount: one line per transaction matching `where`,
+    or one per part of a split transaction, each in its own category. The reports and the
+    budgets total categories from these lines."""
+    t, split = Transaction, TransactionSplit
+    is_split = split.id.is_not(None)
+    return (
+        select(
+            t.currency.label("currency"),
+            t.type.label("type"),
+            t.date.label("date"),
+            case((is_split, split.category_id), else_=t.category_id).label("category_id"),
+            case((is_split, split.amount), else_=t.amount).label("amount"),
+        )
+        .select_from(t)
+        .outerjoin(split, split.transaction_id == t.id)
+        .where(*where)
+    )

@@ -13,6 +13,7 @@ from app.common.schemas import (
     PageArgsSchema,
     Schema,
     Text,
+    TrimmedText,
 )
 from app.transactions.models import STATUSES, TRANSACTION_TYPES
 
@@ -59,6 +60,54 @@ TRANSFER_STATUS_IN = (
 )
 
 
+SPLITS = (
+    "Its amount divided across categories: each part's amount is positive and in the "
+    "account's currency, and the parts add up exactly to the transaction's amount (else a 422 "
+    "and nothing is written). Balances move by the transaction as a whole; the category filter "
+    "and the reports count each part in its own category. Income and expenses only; with "
+    "splits, category_id stays null. At most 100 parts."
+)
+TAGS = "Free-form tags, each 1-50 characters (trimmed; a repeated one counts once), at most 20."
+MAX_SPLITS = 100
+MAX_TAGS = 20
+
+
+class SplitSchema(Schema):
+    category_id = Id(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "One of your categories, or null for uncategorised."},
+    )
+    amount = Money(
+        required=True,
+        positive=True,
+        metadata={"description": "This part of the amount, positive. " + MONEY_RULES},
+    )
+    note = Text(
+        load_default="",
+        validate=validate.Length(max=200),
+        metadata={"description": "Free text, at most 200 characters.", "example": "Shampoo"},
+    )
+
+
+class SplitOutSchema(Schema):
+    category_id = fields.Integer(
+        dump_only=True, allow_none=True, metadata={"description": "Its category; null for none."}
+    )
+    amount = Money(
+        dump_only=True, metadata={"description": "This part of the amount. " + MONEY_OUT}
+    )
+    note = fields.String(dump_only=True, metadata={"description": "Free text."})
+
+
+def Tag(**kwargs):  # noqa: N802 - a field factory reads like a field class
+    return TrimmedText(
+        validate=validate.Length(min=1, max=50),
+        metadata={"description": "A tag.", "example": "vacation"},
+        **kwargs,
+    )
+
+
 class TransactionUpdateSchema(Schema):
     account_id = Id(
         metadata={
@@ -91,6 +140,19 @@ class TransactionUpdateSchema(Schema):
     )
     transfer_status = fields.String(
         validate=validate.OneOf(SETTABLE_STATUSES), metadata={"description": TRANSFER_STATUS_IN}
+    splits = fields.List(
+        fields.Nested(SplitSchema),
+        validate=validate.Length(max=MAX_SPLITS),
+        metadata={
+            "description": SPLITS
+            + " Replaces the parts there are; [] removes them. Changing the amount of a split "
+            "transaction needs its splits too."
+        },
+    )
+    tags = fields.List(
+        Tag(),
+        validate=validate.Length(max=MAX_TAGS),
+        metadata={"description": TAGS + " Replaces the tags there are; [] removes them."},
     )
 
 
@@ -108,6 +170,18 @@ class TransactionCreateSchema(TransactionUpdateSchema):
             "description": DESCRIPTION + " Empty if not given.",
             "example": "Weekly groceries",
         },
+    )
+    splits = fields.List(
+        fields.Nested(SplitSchema),
+        load_default=list,
+        validate=validate.Length(max=MAX_SPLITS),
+        metadata={"description": SPLITS + " None if not given."},
+    )
+    tags = fields.List(
+        Tag(),
+        load_default=list,
+        validate=validate.Length(max=MAX_TAGS),
+        metadata={"description": TAGS + " None if not given."},
     )
 
 
@@ -179,6 +253,20 @@ class TransactionSchema(Schema):
             "description": "A transfer's status on transfer_account_id: pending, cleared or "
             "reconciled; null for income and expense."
         },
+    splits = fields.List(
+        fields.Nested(SplitOutSchema),
+        dump_only=True,
+        metadata={"description": "Its parts by category; empty when it is not split."},
+    )
+    tags = fields.List(
+        fields.String(metadata={"description": "A tag.", "example": "vacation"}),
+        dump_only=True,
+        metadata={"description": "Its tags, in alphabetical order."},
+    )
+    recurring_id = fields.Integer(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "The recurring schedule that posted it; null for none."},
     )
     created_at = fields.DateTime(
         dump_only=True, metadata={"description": "When it was recorded (UTC)."}
@@ -230,7 +318,11 @@ class TransactionQueryArgsSchema(PageArgsSchema):
         },
     )
     category_id = Id(
-        strict=False, metadata={"description": "Only transactions in this category of yours."}
+        strict=False,
+        metadata={
+            "description": "Only transactions in this category of yours, split transactions "
+            "with a part in it included."
+        },
     )
     uncategorized = fields.Boolean(
         metadata={"description": "true: only transactions with no category (not with category_id)."}
@@ -254,6 +346,11 @@ class TransactionQueryArgsSchema(PageArgsSchema):
             "description": "Only transactions of this status: on account_id's side when "
             "account_id is given (a transfer into it by its transfer_status), else on either "
             "side of a transfer."
+    tag = fields.List(
+        Tag(),
+        validate=validate.Length(min=1, max=MAX_TAGS),
+        metadata={
+            "description": "Only transactions with any of these tags: tag=a&tag=b is a or b."
         },
     )
     # A query string holds text: a decimal string, never a JSON number such as 1e+16.

@@ -11,9 +11,12 @@ from decimal import Decimal
 
 from app import ledger
 from app.categories.models import Category
+from app.common import money
 from app.common.auth import get_owned
+from app.common.errors import Unprocessable
 from app.common.unset import UNSET
-from app.transactions.models import Transaction
+from app.extensions import db
+from app.transactions.models import Transaction, TransactionSplit, TransactionTag
 
 Precondition = ledger.Precondition
 
@@ -32,10 +35,14 @@ def create(
     transfer_amount: Decimal | None = None,
     status: str = "pending",
     transfer_status: str | None = None,
+    splits: list[dict] = (),
+    tags: list[str] = (),
+    recurring_id: int | None = None,
 ) -> Transaction:
     """Record a transaction; a new one is pending unless `status` says cleared (it is in the
     tracker, not yet seen at the bank), and a transfer's destination side has its status."""
     check_category(user_id, category_id)
+    check_splits(user_id, type, category_id, splits)
     txn = Transaction(
         user_id=user_id,
         type=type,
@@ -47,8 +54,13 @@ def create(
         description=description,
         payee=payee,
         category_id=category_id,
+        recurring_id=recurring_id,
     )
-    return ledger.post(txn, amount, transfer_amount)
+    ledger.post(txn, amount, transfer_amount)
+    set_splits(txn, splits)
+    set_tags(txn, tags)
+    db.session.flush()
+    return txn
 
 
 def update(
@@ -68,6 +80,8 @@ def update(
     payee: str | None = UNSET,
     category_id: int | None = UNSET,
     force: bool = False,
+    splits: list[dict] = UNSET,
+    tags: list[str] = UNSET,
 ) -> Transaction:
     """Change the fields given (UNSET: as it was); balances follow through the ledger, which
     also guards a reconciled transaction's amounts, accounts, type, date and status (`force`)."""
@@ -93,6 +107,18 @@ def update(
         txn.payee = payee
     if category_id is not UNSET:
         txn.category_id = category_id
+    if splits is not UNSET:
+        if splits and category_id is UNSET:
+            txn.category_id = None  # now in its parts
+        check_splits(user_id, txn.type, txn.category_id, splits)
+        set_splits(txn, splits)
+    elif txn.splits:
+        # The parts there are must still fit what the transaction became.
+        check_splits(user_id, txn.type, txn.category_id, txn.splits)
+        check_sum(txn, [split.amount for split in txn.splits])
+    if tags is not UNSET:
+        set_tags(txn, tags)
+    db.session.flush()
     return txn
 
 
@@ -109,3 +135,55 @@ def delete(
 def check_category(user_id: int, category_id: int | None) -> None:
     if category_id is not None:
         get_owned(Category, category_id, user_id)
+
+
+def check_splits(user_id: int, type_: str, category_id: int | None, splits) -> None:
+    """Splits belong to income and expenses, whose categories are then in the parts."""
+    if not splits:
+        return
+    if type_ == "transfer":
+        raise Unprocessable("A transfer cannot be split across categories.", field="splits")
+    if category_id is not None:
+        raise Unprocessable(
+            "A split transaction keeps its categories in its splits: leave category_id null.",
+            field="category_id",
+        )
+    for split in splits:
+        if isinstance(split, dict):
+            check_category(user_id, split["category_id"])
+
+
+def check_sum(txn: Transaction, amounts: list[int]) -> None:
+    """The parts add up exactly to the amount, in minor units of the transaction's currency."""
+    if amounts and sum(amounts) != txn.amount:
+        currency = txn.currency
+        raise Unprocessable(
+            f"The splits add up to {money.format_minor(sum(amounts), currency)} {currency}; "
+            f"they must add up exactly to the amount, "
+            f"{money.format_minor(txn.amount, currency)} {currency}.",
+            field="splits",
+        )
+
+
+def set_splits(txn: Transaction, splits: list[dict]) -> None:
+    """Replace the transaction's parts (after the ledger set its amount and currency)."""
+    amounts = [ledger.minor_units(split["amount"], txn.currency, "splits") for split in splits]
+    check_sum(txn, amounts)
+    txn.splits = [
+        TransactionSplit(
+            user_id=txn.user_id,
+            category_id=split["category_id"],
+            amount=minor,
+            note=split.get("note", ""),
+        )
+        for split, minor in zip(splits, amounts, strict=True)
+    ]
+
+
+def set_tags(txn: Transaction, tags: list[str]) -> None:
+    """Replace the transaction's tags, keeping the rows of those that stay (a row's key is its
+    tag: deleting and re-adding one in the same flush would collide)."""
+    wanted = set(tags)
+    txn.tag_rows = [row for row in txn.tag_rows if row.tag in wanted] + [
+        TransactionTag(user_id=txn.user_id, tag=tag) for tag in sorted(wanted - set(txn.tags))
+    ]

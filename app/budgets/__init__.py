@@ -1,0 +1,1 @@
+"""Budgets: a monthly amount for an expense category, and how each month is going."""
