@@ -280,6 +280,7 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     (RATE, "DELETE"): [
         Case("/users/{a}/rates/{a_rate}", 403),
         Case("/users/{b}/rates/{a_rate}", 404),
+    ],
     # -- recurring: B cannot see, change, post or preview A's schedules, nor use A's rows ------
     ("/users/<int:user_id>/recurring/", "GET"): [Case("/users/{a}/recurring/", 403)],
     ("/users/<int:user_id>/recurring/", "POST"): [

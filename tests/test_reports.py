@@ -70,6 +70,15 @@ def history(someone):
     )
     h.add(usd, "12.34", date="2026-02-02", payee="Cafe", tags=["food", "fun"])
     h.add(usd, "200.00", "transfer", date="2026-01-20", transfer_account_id=savings["id"])
+    # Between currencies: 100.00 USD leaves, 92.15 EUR arrives (neither income nor expense).
+    h.add(
+        usd,
+        "100.00",
+        "transfer",
+        date="2026-02-20",
+        transfer_account_id=eur["id"],
+        transfer_amount="92.15",
+    )
     h.add(
         usd,
         "30.00",
@@ -256,7 +265,7 @@ def test_net_worth_from_openings_and_transactions(history):
                     if t["account_id"] in ids:
                         want += source * d(t["amount"])
                     if destination and t["transfer_account_id"] in ids:
-                        want += destination * d(t["amount"])
+                        want += destination * d(t["transfer_amount"] or t["amount"])
             assert d(point["net_worth"]) == want, (currency, point)
         # At the end, the balances the accounts have now.
         balances = sum((d(h.user.balance(a)) for a in accounts), Decimal(0))

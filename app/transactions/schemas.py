@@ -140,6 +140,7 @@ class TransactionUpdateSchema(Schema):
     )
     transfer_status = fields.String(
         validate=validate.OneOf(SETTABLE_STATUSES), metadata={"description": TRANSFER_STATUS_IN}
+    )
     splits = fields.List(
         fields.Nested(SplitSchema),
         validate=validate.Length(max=MAX_SPLITS),
@@ -253,6 +254,7 @@ class TransactionSchema(Schema):
             "description": "A transfer's status on transfer_account_id: pending, cleared or "
             "reconciled; null for income and expense."
         },
+    )
     splits = fields.List(
         fields.Nested(SplitOutSchema),
         dump_only=True,
@@ -346,6 +348,8 @@ class TransactionQueryArgsSchema(PageArgsSchema):
             "description": "Only transactions of this status: on account_id's side when "
             "account_id is given (a transfer into it by its transfer_status), else on either "
             "side of a transfer."
+        },
+    )
     tag = fields.List(
         Tag(),
         validate=validate.Length(min=1, max=MAX_TAGS),
