@@ -3,7 +3,8 @@
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from app.common.periods import UNITS
-from app.common.schemas import CalendarDate, Id, MoneyOut, Schema
+from app.common.schemas import CalendarDate, Currency, Id, MoneyOut, Schema
+from app.rates.schemas import ConversionSchema
 
 PER_CURRENCY = (
     "One block per currency the figures are in, by code: amounts in different currencies are "
@@ -33,7 +34,21 @@ class RangeArgsSchema(Schema):
             raise ValidationError("Must not be before start_date.", "end_date")
 
 
+def ConvertInto():  # noqa: N802 - a field factory reads like a field class
+    return Currency(
+        data_key="in",
+        attribute="convert_to",
+        metadata={
+            "description": "Also show every currency's figures converted into this currency, "
+            "at your recorded rates (/users/{user_id}/rates/) in force on the period's last "
+            "day, beside the per-currency figures; a currency with no rate is named in "
+            "`missing`, never guessed."
+        },
+    )
+
+
 class SummaryArgsSchema(RangeArgsSchema):
+    convert_to = ConvertInto()
     account_id = Id(
         strict=False,
         metadata={"description": "Only transactions recorded on this account of yours."},
@@ -55,7 +70,7 @@ class CashflowArgsSchema(RangeArgsSchema):
 
 
 class NetWorthArgsSchema(CashflowArgsSchema):
-    pass
+    convert_to = ConvertInto()
 
 
 class TopPayeesArgsSchema(RangeArgsSchema):
@@ -119,11 +134,25 @@ class RangeSchema(Schema):
     end_date = CalendarDate(dump_only=True, metadata={"description": "The last day."})
 
 
+class SummaryConversionSchema(Schema):
+    income = fields.Nested(ConversionSchema, dump_only=True, metadata={"description": "Income."})
+    expense = fields.Nested(ConversionSchema, dump_only=True, metadata={"description": "Expenses."})
+    net = fields.Nested(ConversionSchema, dump_only=True, metadata={"description": "Net."})
+
+
 class SummarySchema(RangeSchema):
     currencies = fields.List(
         fields.Nested(SummaryBlockSchema),
         dump_only=True,
         metadata={"description": f"{PER_CURRENCY} {FLOWS}"},
+    )
+    converted = fields.Nested(
+        SummaryConversionSchema,
+        dump_only=True,
+        metadata={
+            "description": "Only with `in`: the blocks' income, expense and net converted at "
+            "the rates in force on end_date."
+        },
     )
 
 
@@ -173,6 +202,14 @@ class NetWorthBlockSchema(Schema):
 
 class NetWorthSchema(RangeSchema):
     interval = fields.String(dump_only=True, metadata={"description": "The period."})
+    converted = fields.List(
+        fields.Nested(ConversionSchema),
+        dump_only=True,
+        metadata={
+            "description": "Only with `in`: for each period, every block's net worth converted "
+            "at the rates in force on the period's last day (`on`)."
+        },
+    )
     currencies = fields.List(
         fields.Nested(NetWorthBlockSchema),
         dump_only=True,

@@ -21,6 +21,7 @@ from app.common.errors import Unprocessable
 from app.common.money import format_minor
 from app.extensions import db
 from app.ledger.effects import effects
+from app.rates.convert import convert
 from app.transactions.models import Transaction, TransactionTag
 from app.transactions.queries import category_lines
 
@@ -46,7 +47,14 @@ def in_range(user_id: int, start: date, end: date):
     return [t.user_id == user_id, t.date >= start, t.date <= end]
 
 
-def summary(user_id: int, *, start_date: date, end_date: date, account_id: int | None = None):
+def summary(
+    user_id: int,
+    *,
+    start_date: date,
+    end_date: date,
+    account_id: int | None = None,
+    convert_to: str | None = None,
+):
     """Income, expense and net per currency, per category (splits in their own) and per tag."""
     where = [*in_range(user_id, start_date, end_date), Transaction.type.in_(FLOWS)]
     if account_id is not None:
@@ -103,7 +111,18 @@ def summary(user_id: int, *, start_date: date, end_date: date, account_id: int |
                 ],
             }
         )
-    return {"start_date": start_date, "end_date": end_date, "currencies": blocks}
+    answer = {"start_date": start_date, "end_date": end_date, "currencies": blocks}
+    if convert_to is not None:
+        totals_by = {
+            kind: {c: sum(pair[i] for pair in categories[c].values()) for c in categories}
+            for i, kind in enumerate(FLOWS)
+        }
+        totals_by["net"] = {c: totals_by["income"][c] - totals_by["expense"][c] for c in categories}
+        answer["converted"] = {
+            kind: convert(user_id, amounts, convert_to, end_date)
+            for kind, amounts in totals_by.items()
+        }
+    return answer
 
 
 def check_periods(start_date: date, end_date: date, interval: str) -> None:
@@ -154,7 +173,14 @@ def cashflow(user_id: int, *, start_date: date, end_date: date, interval: str):
     }
 
 
-def net_worth(user_id: int, *, start_date: date, end_date: date, interval: str):
+def net_worth(
+    user_id: int,
+    *,
+    start_date: date,
+    end_date: date,
+    interval: str,
+    convert_to: str | None = None,
+):
     """The sum of the caller's account balances per currency at the end of each period, from
     opening balances (each from its account's creation) and the transactions up to then, as
     the ledger's effect rule (app.ledger.effects) moves them: a transfer's two sides cancel
@@ -202,19 +228,28 @@ def net_worth(user_id: int, *, start_date: date, end_date: date, interval: str):
         key = None if start is None else periods.as_date(start)
         changes[currency][key] += int(total)
     blocks = []
+    # period's last day -> currency -> net worth (minor units), for `convert_to`
+    by_day: dict[date, dict[str, int]] = defaultdict(dict)
     for currency in sorted(changes):
         running = changes[currency][None]
         points = []
         for start, _first, last in periods.starts(start_date, end_date, interval):
             running += changes[currency][start]
+            by_day[last][currency] = running
             points.append({"date": last, "net_worth": money(running, currency)})
         blocks.append({"currency": currency, "points": points})
-    return {
+    answer = {
         "interval": interval,
         "start_date": start_date,
         "end_date": end_date,
         "currencies": blocks,
     }
+    if convert_to is not None:
+        answer["converted"] = [
+            convert(user_id, by_day[last], convert_to, last)
+            for _start, _first, last in periods.starts(start_date, end_date, interval)
+        ]
+    return answer
 
 
 def top_payees(user_id: int, *, start_date: date, end_date: date, limit: int):
