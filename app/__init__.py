@@ -60,11 +60,12 @@ def register_blueprints(app: Flask) -> None:
     from app.categories.routes import blp as categories
     from app.extensions import api
     from app.health.routes import blp as health
+    from app.imports.routes import blp as imports
     from app.meta.routes import blp as meta
     from app.transactions.routes import blp as transactions
     from app.users.routes import blp as users
 
-    for blueprint in (auth, users, accounts, categories, transactions, health, meta):
+    for blueprint in (auth, users, accounts, categories, transactions, imports, health, meta):
         api.register_blueprint(blueprint)
 
     # Swagger UI's scripts come from the swagger-ui-bundle package, ReDoc's from app/static:

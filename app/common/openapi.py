@@ -30,6 +30,7 @@ NAMED_OPERATIONS = {
     ("/users/me/", "patch"): "updateMe",
     ("/users/me/", "delete"): "deleteMe",
     ("/users/me/password", "post"): "changePassword",
+    ("/users/{user_id}/accounts/{account_id}/import", "post"): "importTransactions",
 }
 #: The REST pattern: the verb on a collection (`/accounts/`) and on one of its items.
 COLLECTION_VERBS = {"get": "list", "post": "create"}

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy import delete, exists, insert, or_, select, update
 
 from app.accounts.models import Account
 from app.common import money
@@ -49,6 +49,7 @@ __all__ = [
     "open_account",
     "post",
     "post_many",
+    "post_rows",
     "rebuild",
     "reverse",
     "verify",
@@ -295,6 +296,54 @@ def post_many(user_id: int, entries: Sequence[tuple[Transaction, Decimal]]) -> N
     db.session.add_all(txn for txn, _ in entries)
     db.session.flush()
     count_transactions(user_id, len(entries))
+
+
+def post_rows(user_id: int, rows: Sequence[dict[str, Any]]) -> None:
+    """Record many new transactions of one user in bulk (imports, restores): as `post_many`,
+    but each row is a dict of Transaction columns with `amount` a Decimal, inserted with one
+    multi-row INSERT per thousand rows instead of an ORM object each (a 100,000-row import in
+    seconds, not minutes). Nothing is returned: the rows' ids are not read back."""
+    if not rows:
+        return
+    for row in rows:
+        check_shape(row["type"], row["account_id"], row.get("transfer_account_id"))
+    used = {i for row in rows for i in (row["account_id"], row.get("transfer_account_id")) if i}
+    accounts = lock_accounts(user_id, used)
+    for account_id in sorted(used):
+        if accounts[account_id].archived:
+            raise Unprocessable(
+                f"Account {account_id} is archived and takes no new transactions.",
+                field="account_id",
+            )
+    now = utcnow()
+    values = []
+    sums: dict[int, int] = defaultdict(int)
+    for row in rows:
+        source, destination = row["account_id"], row.get("transfer_account_id")
+        currency = accounts[source].currency
+        if destination is not None and accounts[destination].currency != currency:
+            raise Unprocessable(
+                "A transfer's accounts must hold the same currency.", field="transfer_account_id"
+            )
+        minor = minor_units(row["amount"], currency, "amount")
+        for account_id, delta in effects(row["type"], source, destination, minor):
+            sums[account_id] += delta
+        values.append(
+            {
+                **row,
+                "user_id": user_id,
+                "transfer_account_id": destination,
+                "amount": minor,
+                "currency": currency,
+                "amount_scaled": money.to_common_scale(minor, currency),
+                "created_at": row.get("created_at") or now,
+                "updated_at": row.get("updated_at") or now,
+            }
+        )
+    # Core, not the ORM: no identity map, no per-row objects; SQLAlchemy batches the VALUES.
+    db.session.execute(insert(Transaction.__table__), values)
+    apply(sums.items())
+    count_transactions(user_id, len(values))
 
 
 def amend(
