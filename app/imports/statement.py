@@ -4,6 +4,7 @@ the lines that could not be read, numbered from 1 for the first data row (or OFX
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,6 +15,9 @@ from app.common import text
 
 MIN_DATE, MAX_DATE = date(1900, 1, 1), date(2199, 12, 31)
 DESCRIPTION_LENGTH, PAYEE_LENGTH, IMPORT_ID_LENGTH = 500, 200, 255
+
+
+FORBIDDEN = re.compile(text.NO_CONTROLS_PATTERN[3:-3].join("[]"))
 
 
 class RowError(ValueError):
@@ -55,10 +59,12 @@ def clean_text(value: str | None, name: str, limit: int) -> str:
     """Free text as the API takes it (app.common.text): trimmed, no control or bidi reordering
     character, at most `limit` characters."""
     value = (value or "").strip()
-    char = text.forbidden_character(value)
-    if char is not None:
+    # The same rule as text.forbidden_character, as one regex: 100,000 rows call this thrice.
+    if FORBIDDEN.search(value):
+        char = text.forbidden_character(value)
         raise RowError(f"The {name} holds a forbidden character ({text.describe(char)}).")
-    if value and text.is_blank(value):
+    # Visible ASCII text is not blank: only the rest needs the Unicode tables.
+    if value and not value.isascii() and text.is_blank(value):
         raise RowError(f"The {name} holds only invisible characters.")
     if len(value) > limit:
         raise RowError(f"The {name} is longer than {limit} characters.")
