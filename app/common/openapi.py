@@ -31,6 +31,7 @@ NAMED_OPERATIONS = {
     ("/users/me/", "delete"): "deleteMe",
     ("/users/me/password", "post"): "changePassword",
     ("/users/{user_id}/accounts/{account_id}/import", "post"): "importTransactions",
+    ("/users/{user_id}/transactions/export", "get"): "exportTransactions",
 }
 #: The REST pattern: the verb on a collection (`/accounts/`) and on one of its items.
 COLLECTION_VERBS = {"get": "list", "post": "create"}

@@ -1,5 +1,6 @@
 """/users/{user_id}/transactions/ — the caller's income, expenses and transfers."""
 
+from flask import Response, stream_with_context
 from flask.views import MethodView
 
 from app import idempotency
@@ -7,10 +8,11 @@ from app.common.api import Blueprint, commits
 from app.common.auth import current_user, get_owned
 from app.common.pagination import TOTAL_COUNT_HEADER, paginate
 from app.idempotency import IdempotencyHeadersSchema
-from app.transactions import queries, service
+from app.transactions import export, queries, service
 from app.transactions.models import Transaction
 from app.transactions.schemas import (
     TransactionCreateSchema,
+    TransactionExportArgsSchema,
     TransactionQueryArgsSchema,
     TransactionSchema,
     TransactionUpdateSchema,
@@ -57,6 +59,36 @@ class TransactionList(MethodView):
             return replay
         txn = service.create(user_id, **data)
         return idempotency.record(TransactionSchema().dump(txn), 201)
+
+
+@blp.route("/export")
+class TransactionExport(MethodView):
+    @blp.login_required(owner=True)
+    @blp.arguments(TransactionExportArgsSchema, location="query")
+    @blp.response(
+        200,
+        description="format=csv: text/csv, RFC 4180 with a header row (see the description); "
+        "format=json: application/json, an array of transactions.",
+        content_type="text/csv",
+    )
+    def get(self, args, user_id):
+        """Export the caller's transactions (the list's filters and sort) as CSV or JSON
+
+        Streamed, every matching transaction. CSV columns: id, date, type, amount (signed as
+        it moves account_id's balance: income positive, expense and transfer negative),
+        currency, account_id, transfer_account_id, category_id, description, payee, import_id.
+        Importing the CSV into an account reads back date, amount, description, payee and
+        import_id (a transfer comes back as income or expense of that one account).
+        """
+        if args["format"] == "json":
+            body, mimetype, name = export.json_chunks(user_id, args), "application/json", "json"
+        else:
+            body, mimetype, name = export.csv_lines(user_id, args), "text/csv", "csv"
+        return Response(
+            stream_with_context(body),
+            mimetype=mimetype,
+            headers={"Content-Disposition": f'attachment; filename="transactions.{name}"'},
+        )
 
 
 @blp.route("/<int:transaction_id>")
