@@ -57,6 +57,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.accounts.routes import blp as accounts
     from app.auth.routes import blp as auth
+    from app.backup.routes import blp as backup
     from app.categories.routes import blp as categories
     from app.extensions import api
     from app.health.routes import blp as health
@@ -65,7 +66,8 @@ def register_blueprints(app: Flask) -> None:
     from app.transactions.routes import blp as transactions
     from app.users.routes import blp as users
 
-    for blueprint in (auth, users, accounts, categories, transactions, imports, health, meta):
+    blueprints = (auth, users, accounts, categories, transactions, imports, backup, health, meta)
+    for blueprint in blueprints:
         api.register_blueprint(blueprint)
 
     # Swagger UI's scripts come from the swagger-ui-bundle package, ReDoc's from app/static:

@@ -32,6 +32,8 @@ NAMED_OPERATIONS = {
     ("/users/me/password", "post"): "changePassword",
     ("/users/{user_id}/accounts/{account_id}/import", "post"): "importTransactions",
     ("/users/{user_id}/transactions/export", "get"): "exportTransactions",
+    ("/users/me/export", "get"): "exportBackup",
+    ("/users/me/import", "post"): "restoreBackup",
 }
 #: The REST pattern: the verb on a collection (`/accounts/`) and on one of its items.
 COLLECTION_VERBS = {"get": "list", "post": "create"}

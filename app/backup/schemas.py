@@ -1,0 +1,141 @@
+"""The backup document, version 1: what GET /users/me/export writes and POST /users/me/import
+reads. Ids are the exporting instance's; a restore gives new ones and keeps the links."""
+
+from flask_smorest.fields import Upload
+from marshmallow import fields, validate
+
+from app.accounts.models import ACCOUNT_TYPES
+from app.categories.models import CATEGORY_KINDS
+from app.common.schemas import (
+    MONEY_OUT,
+    CalendarDate,
+    Currency,
+    Id,
+    Money,
+    Name,
+    Schema,
+    Text,
+)
+from app.transactions.models import TRANSACTION_TYPES
+
+FORMAT = "finance-tracker-backup"
+VERSION = 1
+IN_BACKUP = "Its id in the backup (links from other rows use it)."
+
+
+class BackupAccountSchema(Schema):
+    id = Id(required=True, metadata={"description": IN_BACKUP})
+    name = Name(required=True, metadata={"description": "The account's name."})
+    type = fields.String(
+        required=True,
+        validate=validate.OneOf(ACCOUNT_TYPES),
+        metadata={"description": "checking, savings, credit_card, cash, investment, loan, other."},
+    )
+    currency = Currency(required=True, metadata={"description": "The account's currency."})
+    opening_balance = Money(
+        required=True,
+        metadata={"description": "The balance before its first transaction. " + MONEY_OUT},
+    )
+    balance = Money(
+        required=True,
+        metadata={
+            "description": "The balance when exported; a restore checks it comes out the "
+            "same. " + MONEY_OUT
+        },
+    )
+    archived = fields.Boolean(required=True, metadata={"description": "Archived or not."})
+
+
+class BackupCategorySchema(Schema):
+    id = Id(required=True, metadata={"description": IN_BACKUP})
+    name = Name(required=True, metadata={"description": "The category's name."})
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(CATEGORY_KINDS),
+        metadata={"description": "income or expense."},
+    )
+    parent_id = Id(
+        required=True, allow_none=True, metadata={"description": "Its parent's backup id, or null."}
+    )
+
+
+class BackupTransactionSchema(Schema):
+    id = Id(required=True, metadata={"description": IN_BACKUP})
+    account_id = Id(required=True, metadata={"description": "Its account's backup id."})
+    transfer_account_id = Id(
+        required=True,
+        allow_none=True,
+        metadata={"description": "A transfer's destination account's backup id, or null."},
+    )
+    category_id = Id(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Its category's backup id, or null."},
+    )
+    type = fields.String(
+        required=True,
+        validate=validate.OneOf(TRANSACTION_TYPES),
+        metadata={"description": "income, expense or transfer."},
+    )
+    amount = Money(
+        required=True, positive=True, metadata={"description": "Always positive. " + MONEY_OUT}
+    )
+    currency = Currency(required=True, metadata={"description": "Its account's currency."})
+    date = CalendarDate(date_only=True, required=True, metadata={"description": "Its date."})
+    description = Text(
+        required=True, validate=validate.Length(max=500), metadata={"description": "Free text."}
+    )
+    payee = Text(
+        required=True,
+        allow_none=True,
+        validate=validate.Length(max=200),
+        metadata={"description": "Who was paid, or who paid; null for nobody."},
+    )
+    import_id = Text(
+        required=True,
+        allow_none=True,
+        validate=validate.Length(max=255),
+        metadata={"description": "The bank's id (FITID) or the import's hash, or null."},
+    )
+
+
+class BackupSchema(Schema):
+    format = fields.String(
+        required=True,
+        validate=validate.Equal(FORMAT),
+        metadata={"description": f'Always "{FORMAT}".'},
+    )
+    version = fields.Integer(
+        required=True,
+        validate=validate.Equal(VERSION),
+        metadata={"description": f"The document's version: {VERSION}."},
+    )
+    exported_at = fields.String(
+        required=True, metadata={"description": "When it was written (ISO 8601, UTC)."}
+    )
+    accounts = fields.List(
+        fields.Nested(BackupAccountSchema), required=True, metadata={"description": "Accounts."}
+    )
+    categories = fields.List(
+        fields.Nested(BackupCategorySchema),
+        required=True,
+        metadata={"description": "Categories."},
+    )
+    transactions = fields.List(
+        fields.Nested(BackupTransactionSchema),
+        required=True,
+        metadata={"description": "Transactions, oldest first."},
+    )
+
+
+class RestoreFileSchema(Schema):
+    file = Upload(
+        required=True,
+        metadata={"description": "A backup document, as GET /users/me/export wrote it."},
+    )
+
+
+class RestoreResultSchema(Schema):
+    accounts = fields.Integer(metadata={"description": "Accounts restored."})
+    categories = fields.Integer(metadata={"description": "Categories restored."})
+    transactions = fields.Integer(metadata={"description": "Transactions restored."})
