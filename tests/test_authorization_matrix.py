@@ -15,6 +15,7 @@ Afterwards everything of A's reads back exactly as before.
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 
@@ -43,6 +44,19 @@ ACCOUNTS = "/users/<int:user_id>/accounts/"
 CATEGORY = "/categories/<int:category_id>"
 TRANSACTION = "/users/<int:user_id>/transactions/<int:transaction_id>"
 TRANSACTIONS = "/users/<int:user_id>/transactions/"
+IMPORT = "/users/<int:user_id>/accounts/<int:account_id>/import"
+EXPORT = "/users/<int:user_id>/transactions/export"
+#: Files for the upload cases, by name: a fresh stream for each request.
+UPLOADS = {
+    "statement": lambda: (io.BytesIO(b"Date,Description,Amount\n2025-01-02,B's,-1.00\n"), "s.csv"),
+    "backup": lambda: (
+        io.BytesIO(
+            b'{"format": "finance-tracker-backup", "version": 1, "exported_at": "x",'
+            b' "accounts": [], "categories": [], "transactions": []}'
+        ),
+        "backup.json",
+    ),
+}
 
 MATRIX: dict[tuple[str, str], list[Case]] = {
     # -- users --------------------------------------------------------------------------------
@@ -211,6 +225,18 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         Case("/users/{b}/transactions/{a_txn}", 404),
     ],
     # -- operations: no user, no data ---------------------------------------------------------
+    # -- import, export, backup --------------------------------------------------------------
+    (IMPORT, "POST"): [
+        Case("/users/{a}/accounts/{a_acc}/import", 403, form={"file": "statement"}),
+        Case("/users/{b}/accounts/{a_acc}/import", 404, form={"file": "statement"}),
+    ],
+    (EXPORT, "GET"): [
+        Case("/users/{a}/transactions/export", 403),
+        Case("/users/{b}/transactions/export?account_id={a_acc}", 200),
+        Case("/users/{b}/transactions/export?format=json&account_id={a_acc}", 200),
+    ],
+    ("/users/me/export", "GET"): [Case("/users/me/export", 200)],
+    ("/users/me/import", "POST"): [Case("/users/me/import", 409, form={"file": "backup"})],
     ("/healthz", "GET"): [Case("/healthz?user_id={a}", 422)],
     ("/readyz", "GET"): [Case("/readyz?user_id={a}", 422)],
     ("/", "GET"): [Case("/?user_id={a}", 422)],
@@ -314,6 +340,9 @@ def test_user_b_cannot_read_or_touch_anything_of_user_a(client, scenario):
                 kwargs["json"] = fill(case.json, ids)
             if case.form is not None:
                 kwargs["data"] = fill(case.form, ids)
+                if "file" in kwargs["data"]:
+                    kwargs["data"]["file"] = UPLOADS[kwargs["data"]["file"]]()
+                    kwargs["content_type"] = "multipart/form-data"
             response = client.open(path, method=method, **kwargs)
             label = f"{method} {path} {kwargs.get('json') or kwargs.get('data') or ''}"
             if response.status_code != case.status:

@@ -28,6 +28,9 @@ MONEY_FIELDS = {
     ("TransactionCreate", "amount"),
     ("TransactionUpdate", "amount"),
     ("Transaction", "amount"),
+    ("BackupAccount", "opening_balance"),
+    ("BackupAccount", "balance"),
+    ("BackupTransaction", "amount"),
     ("query", "min_amount"),
     ("query", "max_amount"),
 }

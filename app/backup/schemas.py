@@ -25,7 +25,9 @@ IN_BACKUP = "Its id in the backup (links from other rows use it)."
 
 class BackupAccountSchema(Schema):
     id = Id(required=True, metadata={"description": IN_BACKUP})
-    name = Name(required=True, metadata={"description": "The account's name."})
+    name = Name(
+        required=True, metadata={"description": "The account's name.", "example": "Checking"}
+    )
     type = fields.String(
         required=True,
         validate=validate.OneOf(ACCOUNT_TYPES),
@@ -48,7 +50,9 @@ class BackupAccountSchema(Schema):
 
 class BackupCategorySchema(Schema):
     id = Id(required=True, metadata={"description": IN_BACKUP})
-    name = Name(required=True, metadata={"description": "The category's name."})
+    name = Name(
+        required=True, metadata={"description": "The category's name.", "example": "Groceries"}
+    )
     kind = fields.String(
         required=True,
         validate=validate.OneOf(CATEGORY_KINDS),
@@ -83,19 +87,27 @@ class BackupTransactionSchema(Schema):
     currency = Currency(required=True, metadata={"description": "Its account's currency."})
     date = CalendarDate(date_only=True, required=True, metadata={"description": "Its date."})
     description = Text(
-        required=True, validate=validate.Length(max=500), metadata={"description": "Free text."}
+        required=True,
+        validate=validate.Length(max=500),
+        metadata={"description": "Free text.", "example": "Weekly groceries"},
     )
     payee = Text(
         required=True,
         allow_none=True,
         validate=validate.Length(max=200),
-        metadata={"description": "Who was paid, or who paid; null for nobody."},
+        metadata={
+            "description": "Who was paid, or who paid; null for nobody.",
+            "example": "Corner Grocery",
+        },
     )
     import_id = Text(
         required=True,
         allow_none=True,
         validate=validate.Length(max=255),
-        metadata={"description": "The bank's id (FITID) or the import's hash, or null."},
+        metadata={
+            "description": "The bank's id (FITID) or the import's hash, or null.",
+            "example": "2025000017",
+        },
     )
 
 

@@ -12,7 +12,7 @@ COLUMN = "The header name of the column that holds the {what}; detected from com
 def column(what: str) -> Text:
     return Text(
         validate=validate.Length(min=1, max=200),
-        metadata={"description": COLUMN.format(what=what)},
+        metadata={"description": COLUMN.format(what=what), "example": "Amount"},
     )
 
 
