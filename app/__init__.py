@@ -63,10 +63,22 @@ def register_blueprints(app: Flask) -> None:
     from app.health.routes import blp as health
     from app.imports.routes import blp as imports
     from app.meta.routes import blp as meta
+    from app.rules.routes import blp as rules
     from app.transactions.routes import blp as transactions
     from app.users.routes import blp as users
 
-    blueprints = (auth, users, accounts, categories, transactions, imports, backup, health, meta)
+    blueprints = (
+        auth,
+        users,
+        accounts,
+        categories,
+        transactions,
+        imports,
+        rules,
+        backup,
+        health,
+        meta,
+    )
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
 

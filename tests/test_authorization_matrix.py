@@ -46,6 +46,8 @@ TRANSACTION = "/users/<int:user_id>/transactions/<int:transaction_id>"
 TRANSACTIONS = "/users/<int:user_id>/transactions/"
 IMPORT = "/users/<int:user_id>/accounts/<int:account_id>/import"
 EXPORT = "/users/<int:user_id>/transactions/export"
+RULES = "/users/<int:user_id>/rules/"
+RULE = "/users/<int:user_id>/rules/<int:rule_id>"
 #: Files for the upload cases, by name: a fresh stream for each request.
 UPLOADS = {
     "statement": lambda: (io.BytesIO(b"Date,Description,Amount\n2025-01-02,B's,-1.00\n"), "s.csv"),
@@ -236,6 +238,23 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         Case("/users/{b}/transactions/export?format=json&account_id={a_acc}", 200),
     ],
     ("/users/me/export", "GET"): [Case("/users/me/export", 200)],
+    # -- rules --------------------------------------------------------------------------------
+    (RULES, "GET"): [Case("/users/{a}/rules/", 403)],
+    (RULES, "POST"): [
+        Case("/users/{a}/rules/", 403, json={"pattern": "x", "category_id": "{b_cat}"}),
+        Case("/users/{b}/rules/", 404, json={"pattern": "x", "category_id": "{a_cat}"}),
+    ],
+    (RULE, "GET"): [Case("/users/{a}/rules/{a_rule}", 403), Case("/users/{b}/rules/{a_rule}", 404)],
+    (RULE, "PUT"): [Case("/users/{b}/rules/{a_rule}", 404, json={"pattern": "y"})],
+    (RULE, "PATCH"): [
+        Case("/users/{a}/rules/{a_rule}", 403, json={"pattern": "y"}),
+        Case("/users/{b}/rules/{a_rule}", 404, json={"pattern": "y"}),
+    ],
+    (RULE, "DELETE"): [Case("/users/{b}/rules/{a_rule}", 404)],
+    ("/users/<int:user_id>/rules/apply", "POST"): [
+        Case("/users/{a}/rules/apply", 403, json={}),
+        Case("/users/{b}/rules/apply", 200, json={}),
+    ],
     ("/users/me/import", "POST"): [Case("/users/me/import", 409, form={"file": "backup"})],
     ("/healthz", "GET"): [Case("/healthz?user_id={a}", 422)],
     ("/readyz", "GET"): [Case("/readyz?user_id={a}", 422)],
@@ -283,6 +302,7 @@ def snapshot(a) -> dict:
         "accounts": a.get(a.url("accounts") + "?limit=1000").json,
         "categories": a.get("/categories/?limit=1000").json,
         "transactions": a.get(a.url("transactions") + "?limit=1000").json,
+        "rules": a.get(a.url("rules") + "?limit=1000").json,
     }
 
 
@@ -295,6 +315,7 @@ def scenario(make_user):
     a_cat = a.category(name="A private")
     a_txn = a.transaction(a_acc, amount="25.00", category_id=a_cat["id"], payee="A's landlord")
     a.transaction(a_acc, amount="10.00", type="transfer", transfer_account_id=a_acc2["id"])
+    a_rule = a.post(a.url("rules"), json={"pattern": "landlord", "category_id": a_cat["id"]})
     b_acc = b.account(name="B main", opening_balance="10.00")
     b_acc2 = b.account(name="B other", opening_balance="0.00")
     b_cat = b.category(name="B own")
@@ -311,6 +332,7 @@ def scenario(make_user):
         "a_acc2": a_acc2["id"],
         "a_cat": a_cat["id"],
         "a_txn": a_txn["id"],
+        "a_rule": a_rule.json["id"],
         "b_acc": b_acc["id"],
         "b_cat": b_cat["id"],
         "b_txn": b_txn["id"],

@@ -23,7 +23,20 @@ def everything(user) -> dict:
     names = {a["id"]: a["name"] for a in accounts}
     categories = user.get("/categories/?limit=1000").json
     category_names = {c["id"]: c["name"] for c in categories}
+    rules = user.get(user.url("rules")).json
     return {
+        "rules": [
+            (
+                category_names[r["category_id"]],
+                r["pattern"],
+                r["field"],
+                r["match"],
+                r["min_amount"],
+                r["max_amount"],
+                r["priority"],
+            )
+            for r in rules
+        ],
         "accounts": sorted(
             (a["name"], a["type"], a["currency"], a["opening_balance"], a["balance"], a["archived"])
             for a in accounts
@@ -62,6 +75,8 @@ def make_data(user):
     user.transaction(checking, amount="40.00", type="transfer", transfer_account_id=savings["id"])
     assert upload(user, euro, sample("giro-de.csv")).json["added"] == 120
     user.patch(user.url("accounts", savings["id"]), json={"archived": True})
+    rule = {"pattern": "plumb", "category_id": child["id"], "min_amount": "10", "priority": 3}
+    assert user.post(user.url("rules"), json=rule).status_code == 201
 
 
 def test_backup_restores_exactly_into_a_new_user(user, make_user):
@@ -78,6 +93,7 @@ def test_backup_restores_exactly_into_a_new_user(user, make_user):
     assert restored.status_code == 201, restored.json
     assert restored.json["transactions"] == 123
     assert restored.json["accounts"] == 3
+    assert restored.json["rules"] == 1
     assert everything(fresh) == everything(user)
     # Imported rows keep their import ids: re-importing the bank file adds nothing.
     euro = next(a for a in fresh.get(fresh.url("accounts")).json if a["name"] == "Euro")

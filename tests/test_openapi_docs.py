@@ -31,6 +31,12 @@ MONEY_FIELDS = {
     ("BackupAccount", "opening_balance"),
     ("BackupAccount", "balance"),
     ("BackupTransaction", "amount"),
+    ("BackupRule", "min_amount"),
+    ("BackupRule", "max_amount"),
+    ("RuleCreate", "min_amount"),
+    ("RuleCreate", "max_amount"),
+    ("RuleUpdate", "min_amount"),
+    ("RuleUpdate", "max_amount"),
     ("query", "min_amount"),
     ("query", "max_amount"),
 }

@@ -20,7 +20,7 @@ class Backup(MethodView):
     def get(self):
         """Everything of yours as one JSON document: the portable backup
 
-        Accounts, categories and transactions (budgets, schedules and rules are not part of
+        Accounts, categories, transactions and rules (budgets and schedules are not part of
         this version). POST /users/me/import restores it.
         """
         user_id = current_user().id

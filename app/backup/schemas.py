@@ -16,6 +16,7 @@ from app.common.schemas import (
     Schema,
     Text,
 )
+from app.rules.models import RULE_FIELDS, RULE_MATCHES
 from app.transactions.models import TRANSACTION_TYPES
 
 FORMAT = "finance-tracker-backup"
@@ -111,6 +112,37 @@ class BackupTransactionSchema(Schema):
     )
 
 
+class BackupRuleSchema(Schema):
+    id = Id(required=True, metadata={"description": IN_BACKUP})
+    category_id = Id(required=True, metadata={"description": "Its category's backup id."})
+    field = fields.String(
+        required=True,
+        validate=validate.OneOf(RULE_FIELDS),
+        metadata={"description": "any, description or payee."},
+    )
+    match = fields.String(
+        required=True,
+        validate=validate.OneOf(RULE_MATCHES),
+        metadata={"description": "contains or regex."},
+    )
+    pattern = Text(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "What it looks for.", "example": "grocer"},
+    )
+    min_amount = Money(
+        required=True, allow_none=True, metadata={"description": "Lower bound, or null."}
+    )
+    max_amount = Money(
+        required=True, allow_none=True, metadata={"description": "Upper bound, or null."}
+    )
+    priority = fields.Integer(
+        required=True,
+        validate=validate.Range(min=0, max=1_000_000),
+        metadata={"description": "Lower first."},
+    )
+
+
 class BackupSchema(Schema):
     format = fields.String(
         required=True,
@@ -138,6 +170,11 @@ class BackupSchema(Schema):
         required=True,
         metadata={"description": "Transactions, oldest first."},
     )
+    rules = fields.List(
+        fields.Nested(BackupRuleSchema),
+        load_default=list,
+        metadata={"description": "Categorisation rules, in the order they are tried."},
+    )
 
 
 class RestoreFileSchema(Schema):
@@ -148,6 +185,7 @@ class RestoreFileSchema(Schema):
 
 
 class RestoreResultSchema(Schema):
+    rules = fields.Integer(metadata={"description": "Rules restored."})
     accounts = fields.Integer(metadata={"description": "Accounts restored."})
     categories = fields.Integer(metadata={"description": "Categories restored."})
     transactions = fields.Integer(metadata={"description": "Transactions restored."})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import marshmallow as ma
@@ -26,6 +27,7 @@ from app.common import money
 from app.common.errors import Conflict, Unprocessable
 from app.common.text import fold
 from app.extensions import db
+from app.rules.models import Rule
 from app.transactions.models import Transaction
 
 BATCH = 2000
@@ -109,7 +111,31 @@ def backup(user_id: int) -> Iterator[bytes]:
         )
         yield chunk if first else b"," + chunk
         first = False
-    yield b"]}"
+    rules = [
+        {
+            "id": r.id,
+            "category_id": r.category_id,
+            "field": r.field,
+            "match": r.match,
+            "pattern": r.pattern,
+            "min_amount": scaled_to_text(r.min_amount_scaled),
+            "max_amount": scaled_to_text(r.max_amount_scaled),
+            "priority": r.priority,
+        }
+        for r in db.session.scalars(
+            select(Rule).where(Rule.user_id == user_id).order_by(Rule.priority, Rule.id)
+        )
+    ]
+    yield b'],"rules":' + orjson.dumps(rules) + b"}"
+
+
+def scaled_to_text(value: int | None) -> str | None:
+    """A bound on the common scale (10^-4) as a decimal string."""
+    return None if value is None else format(Decimal(value).scaleb(-4).normalize(), "f")
+
+
+def scaled(amount: Decimal | None) -> int | None:
+    return None if amount is None else money.decimal_to_common_scale(amount, round_up=False)
 
 
 # --- restore -----------------------------------------------------------------------------------
@@ -152,6 +178,24 @@ def restore(user_id: int, data: bytes) -> dict[str, int]:
         )
     ledger.post_rows(user_id, rows)
     check_balances(document["accounts"], accounts)
+    for item in document["rules"]:
+        if item["category_id"] not in categories:
+            raise refuse(f"Rule {item['id']} names a category the backup does not hold.")
+        low, high = scaled(item["min_amount"]), scaled(item["max_amount"])
+        if low is not None and high is not None and low > high:
+            raise refuse(f"Rule {item['id']} has max_amount below min_amount.")
+        db.session.add(
+            Rule(
+                user_id=user_id,
+                category_id=categories[item["category_id"]],
+                field=item["field"],
+                match=item["match"],
+                pattern=item["pattern"],
+                min_amount_scaled=low,
+                max_amount_scaled=high,
+                priority=item["priority"],
+            )
+        )
     for item in document["accounts"]:
         accounts[item["id"]].archived = item["archived"]
     db.session.flush()
@@ -159,6 +203,7 @@ def restore(user_id: int, data: bytes) -> dict[str, int]:
         "accounts": len(accounts),
         "categories": len(categories),
         "transactions": len(rows),
+        "rules": len(document["rules"]),
     }
 
 
@@ -182,6 +227,7 @@ def check_empty(user_id: int) -> None:
         select(
             exists().where(Account.user_id == user_id)
             | exists().where(Transaction.user_id == user_id)
+            | exists().where(Rule.user_id == user_id)
         )
     )
     defaults = set(DEFAULT_CATEGORIES)

@@ -33,6 +33,7 @@ NAMED_OPERATIONS = {
     ("/users/{user_id}/accounts/{account_id}/import", "post"): "importTransactions",
     ("/users/{user_id}/transactions/export", "get"): "exportTransactions",
     ("/users/me/export", "get"): "exportBackup",
+    ("/users/{user_id}/rules/apply", "post"): "applyRules",
     ("/users/me/import", "post"): "restoreBackup",
 }
 #: The REST pattern: the verb on a collection (`/accounts/`) and on one of its items.
@@ -43,6 +44,7 @@ PATH_PARAMETERS = {
     "user_id": "Your own user id (the `id` from GET /users/me/); another user's id is a 403.",
     "account_id": "The id of one of your accounts; anyone else's is a 404, like a missing one.",
     "category_id": "The id of one of your categories; anyone else's is a 404, like a missing one.",
+    "rule_id": "The id of one of your rules; anyone else's is a 404, like a missing one.",
     "transaction_id": (
         "The id of one of your transactions; anyone else's is a 404, like a missing one."
     ),

@@ -9,7 +9,6 @@ finds every row there. The unique (account_id, import_id) constraint backs this 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask import current_app
@@ -20,6 +19,7 @@ from app.accounts.models import Account
 from app.common import money
 from app.common.auth import get_owned
 from app.common.errors import PayloadTooLarge, Unprocessable
+from app.common.events import categorise
 from app.extensions import db
 from app.imports import csvfile, files, ofxfile
 from app.imports.statement import Line, Statement, assign_import_ids
@@ -27,9 +27,6 @@ from app.transactions.models import Transaction
 
 #: How many import ids one SELECT looks up (bind parameters per statement stay modest).
 LOOKUP_CHUNK = 5000
-
-#: Hook for categorisation: given the account and the new rows, sets their category_id.
-Categorise = Callable[[int, list[dict[str, Any]]], None]
 
 
 def too_many_rows(limit: int) -> PayloadTooLarge:
@@ -73,7 +70,6 @@ def import_file(
     csv_options: csvfile.CSVOptions | None = None,
     dry_run: bool = False,
     skip_invalid: bool = False,
-    categorise: Categorise | None = None,
 ) -> dict[str, Any]:
     """`{added, duplicates, errors, detected}`; a 422 holding every bad row's problem, and
     nothing written, when a row is bad and `skip_invalid` is false."""
@@ -117,8 +113,8 @@ def import_file(
         }
         for line in new
     ]
-    if categorise is not None:
-        categorise(user_id, rows)
+    # Rules (app.rules) give uncategorised rows their category.
+    categorise.send("imports", user_id=user_id, rows=rows)
     if not dry_run:
         ledger.post_rows(user_id, rows)
         refresh_statistics(len(rows))

@@ -11,6 +11,7 @@ from app.idempotency import IdempotencyHeadersSchema
 from app.transactions import export, queries, service
 from app.transactions.models import Transaction
 from app.transactions.schemas import (
+    TransactionCreateArgsSchema,
     TransactionCreateSchema,
     TransactionExportArgsSchema,
     TransactionQueryArgsSchema,
@@ -42,13 +43,14 @@ class TransactionList(MethodView):
         return items, 200, headers
 
     @blp.login_required(owner=True)
+    @blp.arguments(TransactionCreateArgsSchema, location="query")
     @blp.arguments(TransactionCreateSchema)
     @blp.arguments(IdempotencyHeadersSchema, location="headers")
     @blp.response(201, TransactionSchema)
     @blp.alt_response(404, description=NOT_FOUND)
     @blp.alt_response(409, description="A request with this Idempotency-Key is still running")
     @commits
-    def post(self, data, headers, user_id):
+    def post(self, args, data, headers, user_id):
         """Record a transaction; its accounts' balances change with it
 
         With an `Idempotency-Key` header, a retry of the same request returns the first
@@ -57,7 +59,7 @@ class TransactionList(MethodView):
         replay = idempotency.replay_or_claim(user_id, headers.get("idempotency_key"))
         if replay is not None:
             return replay
-        txn = service.create(user_id, **data)
+        txn = service.create(user_id, **data, apply_rules=args["apply_rules"])
         return idempotency.record(TransactionSchema().dump(txn), 201)
 
 

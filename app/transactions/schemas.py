@@ -220,3 +220,13 @@ class TransactionExportArgsSchema(TransactionQueryArgsSchema):
         validate=validate.OneOf(("asc", "desc")),
         metadata={"description": "asc (the default: oldest first) or desc; ties sort by id."},
     )
+
+
+class TransactionCreateArgsSchema(Schema):
+    apply_rules = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "true: without a category_id, the first of your rules that matches "
+            "(/users/{user_id}/rules/) gives it one."
+        },
+    )

@@ -12,6 +12,7 @@ from decimal import Decimal
 from app import ledger
 from app.categories.models import Category
 from app.common.auth import get_owned
+from app.common.events import categorise
 from app.common.unset import UNSET
 from app.transactions.models import Transaction
 
@@ -29,8 +30,14 @@ def create(
     payee: str | None = None,
     category_id: int | None = None,
     transfer_account_id: int | None = None,
+    apply_rules: bool = False,
 ) -> Transaction:
     check_category(user_id, category_id)
+    if apply_rules and category_id is None:
+        # The user's rules (app.rules) may give it a category.
+        row = {"description": description, "payee": payee, "amount": amount, "category_id": None}
+        categorise.send("transactions", user_id=user_id, rows=[row])
+        category_id = row["category_id"]
     txn = Transaction(
         user_id=user_id,
         type=type,
