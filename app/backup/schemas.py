@@ -137,6 +137,7 @@ class BackupRuleSchema(Schema):
         required=True, allow_none=True, metadata={"description": "Upper bound, or null."}
     )
     priority = fields.Integer(
+        strict=True,
         required=True,
         validate=validate.Range(min=0, max=1_000_000),
         metadata={"description": "Lower first."},
@@ -150,6 +151,7 @@ class BackupSchema(Schema):
         metadata={"description": f'Always "{FORMAT}".'},
     )
     version = fields.Integer(
+        strict=True,
         required=True,
         validate=validate.Equal(VERSION),
         metadata={"description": f"The document's version: {VERSION}."},

@@ -36,7 +36,9 @@ class RuleUpdateSchema(Schema):
         allow_none=True, metadata={"description": "Only amounts of at most this " + RANGE}
     )
     priority = fields.Integer(
-        validate=validate.Range(min=0, max=1_000_000), metadata={"description": PRIORITY}
+        strict=True,
+        validate=validate.Range(min=0, max=1_000_000),
+        metadata={"description": PRIORITY},
     )
 
 
@@ -58,6 +60,7 @@ class RuleCreateSchema(RuleUpdateSchema):
         metadata={"description": MATCH + " contains if not given."},
     )
     priority = fields.Integer(
+        strict=True,
         load_default=100,
         validate=validate.Range(min=0, max=1_000_000),
         metadata={"description": PRIORITY + " 100 if not given."},
@@ -79,14 +82,16 @@ class RuleSchema(Schema):
     min_amount = fields.Function(
         lambda rule: scaled_to_decimal(rule.min_amount_scaled),
         dump_only=True,
+        allow_none=True,
         metadata={"description": "The lower bound " + RANGE, "type": "string", "example": "10"},
     )
     max_amount = fields.Function(
         lambda rule: scaled_to_decimal(rule.max_amount_scaled),
         dump_only=True,
+        allow_none=True,
         metadata={"description": "The upper bound " + RANGE, "type": "string", "example": "250.5"},
     )
-    priority = fields.Integer(dump_only=True, metadata={"description": PRIORITY})
+    priority = fields.Integer(strict=True, dump_only=True, metadata={"description": PRIORITY})
 
 
 class RuleApplySchema(Schema):
