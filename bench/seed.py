@@ -18,6 +18,7 @@ from datetime import date, timedelta
 import psycopg2
 from argon2 import PasswordHasher
 
+from app.common.text import fold
 from bench.settings import BENCH_PASSWORD, BENCH_USER, database_url
 
 ACCOUNTS = 10
@@ -216,7 +217,8 @@ def seed(total: int) -> None:
                 )
             for i, category_id in enumerate(categories[user_id]):
                 kind = "income" if i < 3 else "expense"
-                category_rows.append((category_id, user_id, f"Category {i + 1}", kind))
+                name = f"Category {i + 1}"
+                category_rows.append((category_id, user_id, name, fold(name), kind))
             next_account += n_accounts
             next_category += n_categories
         copy_rows(
@@ -236,7 +238,9 @@ def seed(total: int) -> None:
             ],
             account_rows,
         )
-        copy_rows(cur, "categories", ["id", "user_id", "name", "kind"], category_rows)
+        copy_rows(
+            cur, "categories", ["id", "user_id", "name", "name_canonical", "kind"], category_rows
+        )
         next_id = 1
         for offset in range(0, total, CHUNK):
             n = min(CHUNK, total - offset)

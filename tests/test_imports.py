@@ -355,3 +355,56 @@ def test_concurrent_imports_of_one_file_add_each_row_once(app, user):
         thread.join()
     assert sorted(results) == [(200, 0), (200, 0), (200, 480)]
     assert user.balance(account) == "30015.30"
+
+
+def test_a_large_import_refreshes_the_planner_statistics(app, user):
+    account = user.account()
+    with app.app_context():
+        db.session.execute(sa.text("ANALYZE transactions"))  # 0 rows, as the planner knows
+        db.session.commit()
+    app.config["IMPORT_ANALYZE_ROWS"] = 5
+    try:
+        small = upload(user, account, b"Date,Amount\n" + b"2025-01-01,1.00\n" * 4)
+        with app.app_context():
+            after_small = db.session.scalar(
+                sa.text("SELECT reltuples FROM pg_class WHERE relname = 'transactions'")
+            )
+        large = upload(user, account, b"Date,Amount\n" + b"2025-01-02,1.00\n" * 6)
+        with app.app_context():
+            after_large = db.session.scalar(
+                sa.text("SELECT reltuples FROM pg_class WHERE relname = 'transactions'")
+            )
+    finally:
+        app.config["IMPORT_ANALYZE_ROWS"] = 10_000
+    assert (small.json["added"], large.json["added"]) == (4, 6)
+    assert after_small <= 0  # below the threshold: no ANALYZE
+    assert after_large == 10  # the imported rows counted, in the import's own transaction
+
+
+def test_a_duplicate_import_id_reaching_the_database_is_a_409(app, user):
+    """The unique constraint behind the dedup: the bulk path (COPY) reports it like any other
+    statement, so app.errors answers a 409, never a 500."""
+    from datetime import date
+    from decimal import Decimal
+
+    from app import ledger
+    from app.errors import handle_integrity_error
+
+    account = user.account()
+    row = {
+        "type": "expense",
+        "account_id": account["id"],
+        "transfer_account_id": None,
+        "category_id": None,
+        "amount": Decimal("1.00"),
+        "date": date(2025, 1, 1),
+        "description": "x",
+        "payee": None,
+        "import_id": "same",
+    }
+    with app.test_request_context():
+        with pytest.raises(sa.exc.IntegrityError) as caught:
+            ledger.post_rows(user.id, [row, dict(row)])
+        body, status, _ = handle_integrity_error(caught.value)
+    assert status == 409
+    assert body["message"] == "A transaction with that import id exists."
