@@ -408,3 +408,39 @@ def test_a_duplicate_import_id_reaching_the_database_is_a_409(app, user):
         body, status, _ = handle_integrity_error(caught.value)
     assert status == 409
     assert body["message"] == "A transaction with that import id exists."
+
+
+def test_multi_line_quoted_fields_are_one_line_and_rows_still_count(user):
+    account = user.account(opening_balance="0.00")
+    data = b'Date,Description,Amount\n2025-01-02,"Card\r\npayment\tshop",-1.00\n2025-01-03,x,y\n'
+    response = upload(user, account, data)
+    assert response.status_code == 422
+    assert response.json["errors"]["rows"] == [
+        {"row": 2, "message": "The amount 'y' is not a number."}
+    ]
+    assert upload(user, account, data, skip_invalid="true").json["skipped"] == 1
+    assert listed(user)[0]["description"] == "Card payment shop"
+
+
+def test_bad_rows_listed_are_capped(user):
+    account = user.account()
+    response = upload(user, account, b"Date,Amount\n" + b"2025-01-01,zero\n" * 1500)
+    assert response.status_code == 422
+    rows = response.json["errors"]["rows"]
+    assert len(rows) == 1000 and rows[0]["row"] == 1 and rows[-1]["row"] == 1000
+    answer = upload(
+        user, account, b"Date,Amount\n" + b"2025-01-01,zero\n" * 1500, skip_invalid="true"
+    )
+    assert (answer.json["added"], answer.json["skipped"], len(answer.json["errors"])) == (
+        0,
+        1500,
+        1000,
+    )
+
+
+def test_ofx_version_is_detected(user):
+    sgml = upload(user, user.account(), sample("card-statement.ofx"), "c.ofx", dry_run="true")
+    xml = upload(
+        user, user.account(), OFX2.format(currency="USD").encode(), "c.qfx", dry_run="true"
+    )
+    assert (sgml.json["detected"]["version"], xml.json["detected"]["version"]) == ("102", "220")

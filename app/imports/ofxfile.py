@@ -27,6 +27,7 @@ from app.imports.statement import (
 )
 
 DATE_PREFIX = re.compile(r"^\s*(\d{4})(\d{2})(\d{2})")
+VERSION = re.compile(rb'VERSION(?::|=")(\d+)')
 CLOSED = re.compile(rb"</OFX>\s*$", re.IGNORECASE)
 
 
@@ -55,7 +56,10 @@ def read(data: bytes, max_rows: int, too_many) -> Statement:
     transactions = list(converted.banktranlist or [])
     if len(transactions) > max_rows:
         raise too_many(max_rows)
-    statement = Statement(currency=converted.curdef, detected={"version": str(tree.getroot().tag)})
+    version = VERSION.search(data[:1024])
+    statement = Statement(
+        currency=converted.curdef, detected={"version": version[1].decode() if version else None}
+    )
     for number, (txn, element) in enumerate(zip(transactions, raw, strict=True), start=1):
         try:
             posted = element.findtext("DTPOSTED") or ""

@@ -98,8 +98,12 @@ class ImportResultSchema(Schema):
     )
     errors = fields.List(
         fields.Nested(RowErrorSchema),
-        metadata={"description": "The rows skipped as bad (skip_invalid=true); else empty."},
+        metadata={
+            "description": "The rows skipped as bad (skip_invalid=true), the first 1,000 of "
+            "them; else empty."
+        },
     )
+    skipped = fields.Integer(metadata={"description": "How many bad rows were skipped."})
     detected = fields.Dict(
         metadata={
             "description": "How the file was read: format, encoding, delimiter, date_format, "

@@ -25,6 +25,8 @@ from app.imports import csvfile, files, ofxfile
 from app.imports.statement import Line, Statement, assign_import_ids
 from app.transactions.models import Transaction
 
+#: Bad rows listed in an answer (the first ones): a file of garbage answers in kilobytes.
+MAX_LISTED_ERRORS = 1000
 #: How many import ids one SELECT looks up (bind parameters per statement stay modest).
 LOOKUP_CHUNK = 5000
 
@@ -88,12 +90,10 @@ def import_file(
             f"{account.currency}."
         )
     lines = checked_lines(statement, account.currency)
+    listed = statement.errors[:MAX_LISTED_ERRORS]
     if statement.errors and not skip_invalid:
-        first = statement.errors[0]
-        # The message is the first row's problem (app.errors); `errors.rows` holds them all.
-        raise Unprocessable(
-            f"Row {first['row']}: {first['message']}", errors={"rows": statement.errors}
-        )
+        # The message is the first row's problem (app.errors); `errors.rows` lists them.
+        raise Unprocessable("", errors={"rows": listed})
     assign_import_ids(lines)
     # Lock, then look: a concurrent import of the same file waits here for the first to commit.
     account = ledger.lock_accounts(user_id, [account_id])[account_id]
@@ -121,7 +121,8 @@ def import_file(
     return {
         "added": len(rows),
         "duplicates": duplicates,
-        "errors": statement.errors,
+        "errors": listed,
+        "skipped": len(statement.errors),
         "detected": statement.detected,
     }
 

@@ -17,6 +17,7 @@ MIN_DATE, MAX_DATE = date(1900, 1, 1), date(2199, 12, 31)
 DESCRIPTION_LENGTH, PAYEE_LENGTH, IMPORT_ID_LENGTH = 500, 200, 255
 
 
+WHITESPACE_CONTROLS = re.compile(r"[\t\r\n]+")
 FORBIDDEN = re.compile(text.NO_CONTROLS_PATTERN[3:-3].join("[]"))
 
 
@@ -58,7 +59,8 @@ def check_date(value: date) -> date:
 def clean_text(value: str | None, name: str, limit: int) -> str:
     """Free text as the API takes it (app.common.text): trimmed, no control or bidi reordering
     character, at most `limit` characters."""
-    value = (value or "").strip()
+    # A quoted CSV field may span lines and hold tabs: one space each, not a refused row.
+    value = WHITESPACE_CONTROLS.sub(" ", (value or "")).strip()
     # The same rule as text.forbidden_character, as one regex: 100,000 rows call this thrice.
     if FORBIDDEN.search(value):
         char = text.forbidden_character(value)
