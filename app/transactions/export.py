@@ -14,9 +14,11 @@ import io
 from collections.abc import Iterator
 
 import orjson
+from sqlalchemy import String, type_coerce
 
 from app.common import money
 from app.extensions import db
+from app.ledger.effects import SIGNS
 from app.transactions import queries
 from app.transactions.models import Transaction
 
@@ -35,7 +37,17 @@ COLUMNS = (
 )
 #: Rows fetched from the cursor, and written to the response, at a time.
 BATCH = 2000
-SIGN = {"income": 1, "expense": -1, "transfer": -1}
+#: The sign of each type's effect on its account_id (the ledger's one effect rule).
+SIGN = {type_: signs[0] for type_, signs in SIGNS.items()}
+
+
+def decimal_text(minor: int, places: int) -> str:
+    """`minor` units as a decimal string with `places` decimals, in integer arithmetic (as exact
+    as money.format_minor, and several times faster over a million rows)."""
+    if not places:
+        return str(minor)
+    whole, fraction = divmod(abs(minor), 10**places)
+    return f"{'-' if minor < 0 else ''}{whole}.{fraction:0{places}d}"
 
 
 def rows(user_id: int, args: dict) -> Iterator[list[tuple]]:
@@ -46,7 +58,8 @@ def rows(user_id: int, args: dict) -> Iterator[list[tuple]]:
         .with_only_columns(
             t.id,
             t.date,
-            t.type,
+            # Read as the plain string it is stored as: no Enum result processing per row.
+            type_coerce(t.type, String()),
             t.amount,
             t.currency,
             t.account_id,
@@ -58,27 +71,29 @@ def rows(user_id: int, args: dict) -> Iterator[list[tuple]]:
         )
         .order_by(*queries.sort_order(args))
     )
-    result = db.session.execute(stmt.execution_options(yield_per=BATCH))
-    yield from result.partitions()
+    # A Core result on the session's connection: a server-side cursor, no ORM row processing.
+    connection = db.session.connection().execution_options(
+        stream_results=True, max_row_buffer=BATCH
+    )
+    yield from connection.execute(stmt).partitions(BATCH)
 
 
 def csv_lines(user_id: int, args: dict) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180: CRLF, quotes doubled
     writer.writerow(COLUMNS)
-    digits: dict[str, int] = {}
+    places: dict[str, int] = {}
     for batch in rows(user_id, args):
         for row in batch:
             (id_, day, type_, amount, currency, account, destination, category) = row[:8]
-            if currency not in digits:
-                digits[currency] = money.digits(currency)
-            signed = money.to_decimal(SIGN[type_] * amount, currency)
+            if currency not in places:
+                places[currency] = money.digits(currency)
             writer.writerow(
                 (
                     id_,
                     day.isoformat(),
                     type_,
-                    f"{signed:.{digits[currency]}f}",
+                    decimal_text(SIGN[type_] * amount, places[currency]),
                     currency,
                     account,
                     destination,
@@ -96,14 +111,18 @@ def json_chunks(user_id: int, args: dict) -> Iterator[bytes]:
     """A JSON array of the fields the list shows (amount a positive decimal string)."""
     yield b"["
     first = True
+    places: dict[str, int] = {}
     for batch in rows(user_id, args):
+        for row in batch:
+            if row[4] not in places:
+                places[row[4]] = money.digits(row[4])
         items = [
             orjson.dumps(
                 {
                     "id": row[0],
                     "date": row[1].isoformat(),
                     "type": row[2],
-                    "amount": money.format_minor(row[3], row[4]),
+                    "amount": decimal_text(row[3], places[row[4]]),
                     "currency": row[4],
                     "account_id": row[5],
                     "transfer_account_id": row[6],
