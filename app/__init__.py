@@ -63,6 +63,7 @@ def register_blueprints(app: Flask) -> None:
     from app.health.routes import blp as health
     from app.imports.routes import blp as imports
     from app.meta.routes import blp as meta
+    from app.rates.routes import blp as rates
     from app.rules.routes import blp as rules
     from app.transactions.routes import blp as transactions
     from app.users.routes import blp as users
@@ -73,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
         accounts,
         categories,
         transactions,
+        rates,
         imports,
         rules,
         backup,

@@ -73,13 +73,14 @@ ledger_cli = Group("ledger", help="Check or repair account balances against tran
 @ledger_cli.command("verify")
 @click.option("--user-id", type=int, help="Only this user's accounts.")
 def ledger_verify(user_id: int | None) -> None:
-    """Exit 1 if any balance differs from opening balance + its transactions."""
+    """Exit 1 if any balance (or cleared or reconciled balance) differs from opening balance
+    + its transactions (its cleared and reconciled ones, its reconciled ones)."""
     wrong = ledger.verify(user_id)
     for item in wrong:
         currency = item.currency
         click.echo(
             f"account {item.account_id} (user {item.user_id}): "
-            f"balance {money(item.balance, currency)}, "
+            f"{item.column.replace('_', ' ')} {money(item.balance, currency)}, "
             f"expected {money(item.expected, currency)}, "
             f"difference {money(item.balance - item.expected, currency)}"
         )
@@ -93,7 +94,7 @@ def ledger_rebuild() -> None:
     """Recompute every wrong balance from its transactions, in one database transaction."""
     fixed = ledger.rebuild()
     db.session.commit()
-    click.echo(f"Corrected {len(fixed)} account(s).")
+    click.echo(f"Corrected {len({item.account_id for item in fixed})} account(s).")
 
 
 @click.command("create-user", cls=Command)

@@ -38,6 +38,15 @@ CONSTRAINT_ERRORS = {
         422,
         "This change would push an account balance beyond ±9×10^17 minor units.",
     ),
+    "ck_accounts_status_balances_range": (
+        422,
+        "This change would push an account's cleared or reconciled balance beyond ±9×10^17 "
+        "minor units.",
+    ),
+    "uq_exchange_rates_user_id_base_quote_date": (
+        409,
+        "You already have a rate for that currency pair on that date: change that one.",
+    ),
 }
 
 #: PostgreSQL SQLSTATEs that mean "the database is not answering right now".

@@ -20,7 +20,10 @@ from app import create_app, ledger
 from app.extensions import db
 from config import TestingConfig, normalise_database_url
 
-TABLES = "idempotency_keys, rules, transactions, categories, accounts, revoked_tokens, users"
+TABLES = (
+    "exchange_rates, idempotency_keys, rules, transactions, categories, accounts,"
+    " revoked_tokens, users"
+)
 #: Users whose maintained transaction count differs from their rows (user id, kept, actual).
 MISCOUNTED_USERS = sa.text(
     "SELECT id, transaction_count, (SELECT count(*) FROM transactions t WHERE t.user_id = u.id)"

@@ -22,6 +22,8 @@ def test_create_answers_201_with_every_field(user):
         "currency",
         "opening_balance",
         "balance",
+        "cleared_balance",
+        "reconciled_balance",
         "archived",
         "created_at",
         "updated_at",

@@ -3,7 +3,8 @@
 - no resource package imports another resource's service (or routes); models import only
   `common` and the extensions; `common` and the ledger import no service or routes;
 - no two modules import each other, directly or round a loop;
-- balances and the per-user transaction count are written only in app/ledger.
+- balances (cleared and reconciled ones too) and the per-user transaction count are written
+  only in app/ledger.
 
 `import_graph()` and `package_graph()` also print the dependency picture:
 `python -m tests.test_architecture`.
@@ -22,8 +23,10 @@ APP = Path(__file__).resolve().parent.parent / "app"
 #: Subpackages of app/ that are building blocks, not resources.
 LAYERS = {"common", "ledger"}
 #: Columns only app/ledger may write.
-LEDGER_COLUMNS = {"balance", "transaction_count"}
-RAW_SQL_WRITE = re.compile(r"\bSET\s+(balance|transaction_count)\b", re.IGNORECASE)
+LEDGER_COLUMNS = {"balance", "cleared_balance", "reconciled_balance", "transaction_count"}
+RAW_SQL_WRITE = re.compile(
+    r"\bSET\s+(balance|cleared_balance|reconciled_balance|transaction_count)\b", re.IGNORECASE
+)
 
 
 def module_name(path: Path) -> str:

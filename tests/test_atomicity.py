@@ -134,8 +134,8 @@ def test_a_constraint_violation_on_the_row_after_the_balance_changed_leaves_noth
     # The balances change first; then the row breaks the transfer CHECK when it is written.
     real_post = ledger.post
 
-    def post_then_corrupt(txn, amount):
-        real_post(txn, amount)
+    def post_then_corrupt(txn, amount, *rest):
+        real_post(txn, amount, *rest)
         txn.transfer_account_id = txn.account_id
 
     monkeypatch.setattr(ledger, "post", post_then_corrupt)

@@ -59,6 +59,10 @@ UPLOADS = {
         "backup.json",
     ),
 }
+RECONCILE = "/users/<int:user_id>/accounts/<int:account_id>/reconcile"
+RATES = "/users/<int:user_id>/rates/"
+RATE = "/users/<int:user_id>/rates/<int:rate_id>"
+STATEMENT = {"statement_date": "2026-12-31", "closing_balance": "1000.00"}
 
 MATRIX: dict[tuple[str, str], list[Case]] = {
     # -- users --------------------------------------------------------------------------------
@@ -120,6 +124,10 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     (ACCOUNT, "DELETE"): [
         Case("/users/{a}/accounts/{a_acc}", 403),
         Case("/users/{b}/accounts/{a_acc}", 404),
+    ],
+    (RECONCILE, "POST"): [
+        Case("/users/{a}/accounts/{a_acc}/reconcile", 403, json=STATEMENT),
+        Case("/users/{b}/accounts/{a_acc}/reconcile", 404, json=STATEMENT),
     ],
     # -- categories (no user in the path: ownership is the only guard) ------------------------
     # Unknown query parameters are ignored (webargs), so this lists B's own categories.
@@ -226,6 +234,39 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         Case("/users/{a}/transactions/{a_txn}", 403),
         Case("/users/{b}/transactions/{a_txn}", 404),
     ],
+    # -- exchange rates -------------------------------------------------------------------------
+    (RATES, "GET"): [Case("/users/{a}/rates/", 403)],
+    (RATES, "POST"): [
+        Case(
+            "/users/{a}/rates/",
+            403,
+            json={"base": "USD", "quote": "EUR", "date": "2026-12-01", "rate": "9"},
+        ),
+        Case(
+            "/users/{b}/rates/",
+            422,
+            json={
+                "base": "USD",
+                "quote": "EUR",
+                "date": "2026-12-01",
+                "rate": "9",
+                "user_id": "{a}",
+            },
+        ),
+    ],
+    (RATE, "GET"): [Case("/users/{a}/rates/{a_rate}", 403), Case("/users/{b}/rates/{a_rate}", 404)],
+    (RATE, "PUT"): [
+        Case("/users/{a}/rates/{a_rate}", 403, json={"rate": "9"}),
+        Case("/users/{b}/rates/{a_rate}", 404, json={"rate": "9"}),
+    ],
+    (RATE, "PATCH"): [
+        Case("/users/{a}/rates/{a_rate}", 403, json={"rate": "9"}),
+        Case("/users/{b}/rates/{a_rate}", 404, json={"rate": "9"}),
+    ],
+    (RATE, "DELETE"): [
+        Case("/users/{a}/rates/{a_rate}", 403),
+        Case("/users/{b}/rates/{a_rate}", 404),
+    ],
     # -- operations: no user, no data ---------------------------------------------------------
     # -- import, export, backup --------------------------------------------------------------
     (IMPORT, "POST"): [
@@ -303,6 +344,7 @@ def snapshot(a) -> dict:
         "categories": a.get("/categories/?limit=1000").json,
         "transactions": a.get(a.url("transactions") + "?limit=1000").json,
         "rules": a.get(a.url("rules") + "?limit=1000").json,
+        "rates": a.get(a.url("rates") + "?limit=1000").json,
     }
 
 
@@ -316,6 +358,9 @@ def scenario(make_user):
     a_txn = a.transaction(a_acc, amount="25.00", category_id=a_cat["id"], payee="A's landlord")
     a.transaction(a_acc, amount="10.00", type="transfer", transfer_account_id=a_acc2["id"])
     a_rule = a.post(a.url("rules"), json={"pattern": "landlord", "category_id": a_cat["id"]})
+    a_rate = a.post(
+        a.url("rates"), json={"base": "USD", "quote": "EUR", "date": "2026-11-30", "rate": "0.92"}
+    ).json
     b_acc = b.account(name="B main", opening_balance="10.00")
     b_acc2 = b.account(name="B other", opening_balance="0.00")
     b_cat = b.category(name="B own")
@@ -333,6 +378,7 @@ def scenario(make_user):
         "a_cat": a_cat["id"],
         "a_txn": a_txn["id"],
         "a_rule": a_rule.json["id"],
+        "a_rate": a_rate["id"],
         "b_acc": b_acc["id"],
         "b_cat": b_cat["id"],
         "b_txn": b_txn["id"],

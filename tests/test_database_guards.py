@@ -13,9 +13,11 @@ from app.extensions import db
 
 INSERT = sa.text(
     "INSERT INTO transactions (user_id, account_id, transfer_account_id, type, amount, currency,"
-    " amount_scaled, date, description, created_at, updated_at)"
+    " amount_scaled, date, description, created_at, updated_at, status, transfer_amount,"
+    " transfer_currency, transfer_status)"
     " VALUES (:user_id, :account_id, :transfer_account_id, :type, :amount, 'USD', :amount * 100,"
-    " '2025-01-01', '', now(), now())"
+    " '2025-01-01', '', now(), now(), 'pending', :transfer_amount, :transfer_currency,"
+    " :transfer_status)"
 )
 
 
@@ -34,6 +36,11 @@ def insert(app, ids, **values):
         "amount": 100,
         **values,
     }
+    # A transfer's destination side, unless the test says otherwise.
+    side = row["type"] == "transfer"
+    row.setdefault("transfer_amount", row["amount"] if side else None)
+    row.setdefault("transfer_currency", "USD" if side else None)
+    row.setdefault("transfer_status", "pending" if side else None)
     with app.app_context():
         try:
             db.session.execute(INSERT, row)
@@ -60,6 +67,26 @@ def test_an_amount_that_is_not_positive_is_refused(app, ids, amount):
 def test_a_transfer_without_a_destination_is_refused(app, ids):
     with pytest.raises(sa.exc.IntegrityError, match="ck_transactions_transfer_destination"):
         insert(app, ids, type="transfer")
+
+
+@pytest.mark.parametrize(
+    "side",
+    [
+        {"transfer_amount": None},
+        {"transfer_amount": 0},
+        {"transfer_currency": None},
+        {"transfer_status": None},
+        {"transfer_status": "settled"},
+    ],
+)
+def test_a_transfer_without_a_whole_destination_side_is_refused(app, ids, side):
+    with pytest.raises(sa.exc.IntegrityError, match="ck_transactions_(transfer_side|transaction_)"):
+        insert(app, ids, type="transfer", transfer_account_id=ids["other_id"], **side)
+
+
+def test_income_with_a_destination_side_is_refused(app, ids):
+    with pytest.raises(sa.exc.IntegrityError, match="ck_transactions_transfer_side"):
+        insert(app, ids, transfer_amount=100, transfer_currency="USD", transfer_status="pending")
 
 
 def test_a_transfer_to_its_own_account_is_refused(app, ids):

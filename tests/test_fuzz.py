@@ -83,6 +83,10 @@ SEMANTIC_RULES = (
     "No column named",  # an import's column names an absent CSV header
     "Not a valid regular expression",  # a rule's regex pattern
     "Must not be below min_amount",  # a rule's amount range
+    "transfer_amount",  # needed between currencies, equal to amount within one, transfers only
+    "Only transfers have a transfer_status",
+    "Only a reconcile of the account marks",
+    "A rate",  # positive, at most 30 digits and 18 places, below 10^12, two currencies
 )
 
 

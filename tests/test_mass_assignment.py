@@ -157,11 +157,15 @@ def test_password_hash_never_appears_in_any_response(app, client, make_user):
     other = user.account(name="Other")
     category = user.category(name="Food")
     txn = user.transaction(account, amount="1.00", category_id=category["id"])
+    rate = user.post(
+        user.url("rates"), json={"base": "USD", "quote": "EUR", "date": "2026-11-30", "rate": "1"}
+    ).json
     ids = {
         "user": user.id,
         "account": account["id"],
         "category": category["id"],
         "transaction": txn["id"],
+        "rate": rate["id"],
     }
     refresh = {"Authorization": f"Bearer {user.refresh_token}"}
     requests = [
@@ -207,6 +211,23 @@ def test_password_hash_never_appears_in_any_response(app, client, make_user):
         ("POST", "/users/{user}/rules/apply", {}, None),
         ("DELETE", "/users/{user}/rules/1", None, None),
         ("POST", "/users/me/import", {}, None),
+        (
+            "POST",
+            "/users/{user}/accounts/{account}/reconcile",
+            {"statement_date": "2026-12-31", "closing_balance": "5.00"},
+            None,
+        ),
+        ("GET", "/users/{user}/rates/", None, None),
+        (
+            "POST",
+            "/users/{user}/rates/",
+            {"base": "EUR", "quote": "USD", "date": "2026-11-30", "rate": "1.08"},
+            None,
+        ),
+        ("GET", "/users/{user}/rates/{rate}", None, None),
+        ("PUT", "/users/{user}/rates/{rate}", {"rate": "1.1"}, None),
+        ("PATCH", "/users/{user}/rates/{rate}", {"rate": "1.2"}, None),
+        ("DELETE", "/users/{user}/rates/{rate}", None, None),
         ("GET", "/users/999/accounts/", None, None),
         ("GET", "/openapi.json", None, None),
         ("GET", "/", None, None),

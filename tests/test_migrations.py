@@ -16,7 +16,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy.engine import make_url
 
-from app import create_app
+from app import create_app, ledger
 from app.extensions import db
 from tests.conftest import Config, database_url, ensure_database
 
@@ -146,3 +146,58 @@ def test_0004_keeps_category_names_that_clash_ignoring_case_apart(migrated_app):
         (3, "FOOD (3)", "food (3)"),
         (4, "food", "food"),
     ]
+
+
+def test_0008_backfills_each_transfers_destination_side_and_the_status_balances(migrated_app):
+    """Existing transfers (one currency each) get transfer_amount = amount; imported rows are
+    cleared, the others pending; cleared and reconciled balances follow, and the ledger check
+    passes on the upgraded data."""
+    upgrade(directory=MIGRATIONS, revision="0005")
+    db.session.execute(
+        sa.text(
+            "INSERT INTO users (id, username, username_canonical, password_hash, token_version,"
+            " created_at, transaction_count) VALUES"
+            " (1, 'ann', 'ann', 'x', 0, CURRENT_TIMESTAMP, 3)"
+        )
+    )
+    db.session.execute(
+        sa.text(
+            "INSERT INTO accounts (id, user_id, name, type, currency, opening_balance, balance,"
+            " archived, created_at, updated_at) VALUES"
+            " (1, 1, 'A', 'checking', 'USD', 10000, 11500, false, CURRENT_TIMESTAMP,"
+            " CURRENT_TIMESTAMP),"
+            " (2, 1, 'B', 'savings', 'USD', 0, 2500, false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        )
+    )
+    db.session.execute(
+        sa.text(
+            "INSERT INTO transactions (user_id, account_id, transfer_account_id, type, amount,"
+            " currency, amount_scaled, date, description, import_id, created_at, updated_at)"
+            " VALUES"
+            " (1, 1, NULL, 'income', 5000, 'USD', 500000, '2026-11-01', '', 'bank-1',"
+            " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP),"
+            " (1, 1, NULL, 'expense', 1000, 'USD', 100000, '2026-11-02', '', NULL,"
+            " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP),"
+            " (1, 1, 2, 'transfer', 2500, 'USD', 250000, '2026-11-03', '', 'bank-2',"
+            " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        )
+    )
+    db.session.commit()
+    upgrade(directory=MIGRATIONS)
+    rows = db.session.execute(
+        sa.text(
+            "SELECT type, status, transfer_amount, transfer_currency, transfer_status"
+            " FROM transactions ORDER BY id"
+        )
+    ).all()
+    assert [tuple(row) for row in rows] == [
+        ("income", "cleared", None, None, None),
+        ("expense", "pending", None, None, None),
+        ("transfer", "cleared", 2500, "USD", "cleared"),
+    ]
+    accounts = db.session.execute(
+        sa.text("SELECT id, balance, cleared_balance, reconciled_balance FROM accounts ORDER BY id")
+    ).all()
+    # A: 100.00 + 50.00 (cleared) - 10.00 (pending) - 25.00 (cleared); B: + 25.00 (cleared).
+    assert [tuple(row) for row in accounts] == [(1, 11500, 12500, 10000), (2, 2500, 2500, 0)]
+    assert ledger.verify() == []

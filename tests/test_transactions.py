@@ -84,6 +84,11 @@ def test_create_answers_201_with_the_whole_transaction(user, account):
         "description": "A novel",
         "payee": "Bookshop",
         "transfer_account_id": None,
+        "transfer_amount": None,
+        "transfer_currency": None,
+        "exchange_rate": None,
+        "status": "pending",
+        "transfer_status": None,
     }
     assert body["created_at"].endswith(("Z", "+00:00"))
 
@@ -206,7 +211,7 @@ def test_a_transfer_to_the_same_account_is_422(user, account):
     assert user.balance(account) == "100.00"
 
 
-def test_a_transfer_between_currencies_is_422(user, account):
+def test_a_transfer_between_currencies_without_transfer_amount_is_422(user, account):
     yen = user.account(currency="JPY")
     body = {
         "account_id": account["id"],
@@ -214,7 +219,10 @@ def test_a_transfer_between_currencies_is_422(user, account):
         "amount": "1.00",
         "transfer_account_id": yen["id"],
     }
-    assert field_error(user.post(url(user), json=body), "transfer_account_id")
+    assert field_error(user.post(url(user), json=body), "transfer_amount") == [
+        f"A transfer from USD to JPY needs transfer_amount: what arrives at account {yen['id']}, "
+        "in JPY."
+    ]
     assert (user.balance(account), user.balance(yen)) == ("100.00", "0")
 
 
@@ -436,11 +444,16 @@ def test_making_a_transfers_source_its_destination_is_422(user, account, savings
     assert (user.balance(account), user.balance(savings)) == ("90.00", "60.00")
 
 
-def test_changing_a_transfers_destination_to_another_currency_is_422(user, account, savings):
+def test_changing_a_transfers_destination_to_another_currency_needs_transfer_amount(
+    user, account, savings
+):
     yen = user.account(currency="JPY")
     txn = user.transaction(account, type="transfer", transfer_account_id=savings["id"])
     response = user.patch(url(user, txn), json={"transfer_account_id": yen["id"]})
-    assert field_error(response, "transfer_account_id")
+    assert field_error(response, "transfer_amount") == [
+        f"Account {yen['id']} holds JPY and this transfer's destination side is 10.00 USD: "
+        "give its transfer_amount in JPY too."
+    ]
     assert user.balance(yen) == "0"
 
 

@@ -22,7 +22,7 @@ def test_register_answers_201_with_id_username_email_and_created_at(client):
 
     assert response.status_code == 201
     body = response.json
-    assert set(body) == {"id", "username", "email", "created_at"}
+    assert set(body) == {"id", "username", "email", "created_at", "base_currency"}
     assert isinstance(body["id"], int)
     assert body["username"] == "alice"
     assert body["email"] == "alice@example.com"
@@ -174,7 +174,7 @@ def test_me_returns_the_caller(user):
     assert response.status_code == 200
     assert response.json["id"] == user.id
     assert response.json["username"] == user.username
-    assert set(response.json) == {"id", "username", "email", "created_at"}
+    assert set(response.json) == {"id", "username", "email", "created_at", "base_currency"}
 
 
 def test_me_without_a_token_is_401(client):

@@ -24,6 +24,12 @@ class Account(TimestampMixin, db.Model):
             f"balance >= -{MAX_BALANCE_MINOR} AND balance <= {MAX_BALANCE_MINOR}",
             name="balance_range",
         ),
+        sa.CheckConstraint(
+            f"cleared_balance >= -{MAX_BALANCE_MINOR} AND cleared_balance <= {MAX_BALANCE_MINOR}"
+            f" AND reconciled_balance >= -{MAX_BALANCE_MINOR}"
+            f" AND reconciled_balance <= {MAX_BALANCE_MINOR}",
+            name="status_balances_range",
+        ),
     )
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
@@ -37,6 +43,14 @@ class Account(TimestampMixin, db.Model):
     currency: Mapped[str] = mapped_column(sa.String(3), nullable=False, default="USD")
     opening_balance: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
     balance: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    #: opening_balance plus the cleared and reconciled transactions (its side of them), and
+    #: plus the reconciled ones only: kept by app.ledger with balance, in the same statements.
+    cleared_balance: Mapped[int] = mapped_column(
+        sa.BigInteger, nullable=False, default=0, server_default="0"
+    )
+    reconciled_balance: Mapped[int] = mapped_column(
+        sa.BigInteger, nullable=False, default=0, server_default="0"
+    )
     archived: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
 
     @property

@@ -5,7 +5,13 @@ from sqlalchemy import select
 
 from app.accounts import service
 from app.accounts.models import Account
-from app.accounts.schemas import AccountCreateSchema, AccountSchema, AccountUpdateSchema
+from app.accounts.schemas import (
+    AccountCreateSchema,
+    AccountSchema,
+    AccountUpdateSchema,
+    ReconcileResultSchema,
+    ReconcileSchema,
+)
 from app.common.api import Blueprint, commits
 from app.common.auth import get_owned
 from app.common.pagination import TOTAL_COUNT_HEADER, paginate
@@ -71,3 +77,24 @@ class AccountDetail(MethodView):
     def delete(self, user_id, account_id):
         """Delete an account and its transactions, reversing transfers on the other side"""
         service.close(user_id, account_id, precondition=blp.precondition(AccountSchema))
+
+
+@blp.route("/<int:account_id>/reconcile")
+class AccountReconcile(MethodView):
+    @blp.login_required(owner=True)
+    @blp.arguments(ReconcileSchema)
+    @blp.response(200, ReconcileResultSchema)
+    @blp.alt_response(404, description=NOT_FOUND)
+    @blp.alt_response(
+        409, description="The statement does not match: the message names the difference"
+    )
+    @commits
+    def post(self, data, user_id, account_id):
+        """Reconcile the account with a bank statement
+
+        If opening_balance plus the transactions cleared (or already reconciled) on this
+        account, dated up to `statement_date`, equal `closing_balance`, the cleared ones become
+        reconciled, all in one database transaction; if not, a 409 that names the difference,
+        and nothing changes. Reconciling again with the same statement reconciles nothing more.
+        """
+        return service.reconcile(user_id, account_id, **data)

@@ -3,7 +3,16 @@
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from app.accounts.models import ACCOUNT_TYPES
-from app.common.schemas import MONEY_OUT, MONEY_RULES, Currency, JSONBoolean, Money, Name, Schema
+from app.common.schemas import (
+    MONEY_OUT,
+    MONEY_RULES,
+    CalendarDate,
+    Currency,
+    JSONBoolean,
+    Money,
+    Name,
+    Schema,
+)
 
 NAME = "Unique among your accounts; trimmed, 1-100 characters."
 TYPE = "What kind of account it is (it changes no rule)."
@@ -76,10 +85,72 @@ class AccountSchema(Schema):
             + MONEY_OUT
         },
     )
+    cleared_balance = Money(
+        dump_only=True,
+        metadata={
+            "description": "opening_balance plus the transactions whose status on this account "
+            "is cleared or reconciled: what the bank should show. " + MONEY_OUT
+        },
+    )
+    reconciled_balance = Money(
+        dump_only=True,
+        metadata={
+            "description": "opening_balance plus the transactions reconciled on this account "
+            "(checked against a statement). " + MONEY_OUT
+        },
+    )
     archived = fields.Boolean(dump_only=True, metadata={"description": ARCHIVED})
     created_at = fields.DateTime(
         dump_only=True, metadata={"description": "When the account was opened (UTC)."}
     )
     updated_at = fields.DateTime(
         dump_only=True, metadata={"description": "When it last changed (UTC)."}
+    )
+
+
+class ReconcileSchema(Schema):
+    statement_date = CalendarDate(
+        required=True,
+        date_only=True,
+        metadata={"description": "The bank statement's closing date YYYY-MM-DD (inclusive)."},
+    )
+    closing_balance = Money(
+        required=True,
+        metadata={
+            "description": "The statement's closing balance, in the account's currency: it must "
+            "equal opening_balance plus the transactions cleared (or already reconciled) on "
+            "this account dated up to statement_date, or nothing is reconciled (a 409 that "
+            "names the difference). " + MONEY_RULES
+        },
+    )
+
+
+class ReconcileResultSchema(Schema):
+    account_id = fields.Integer(dump_only=True, metadata={"description": "The account."})
+    statement_date = CalendarDate(
+        dump_only=True, metadata={"description": "The statement's closing date."}
+    )
+    closing_balance = Money(
+        dump_only=True,
+        metadata={"description": "The statement's closing balance, matched. " + MONEY_OUT},
+    )
+    currency = fields.String(
+        dump_only=True, metadata={"description": "The account's currency.", "example": "EUR"}
+    )
+    reconciled = fields.Integer(
+        dump_only=True,
+        metadata={
+            "description": "How many transactions (sides on this account) this reconcile "
+            "turned from cleared to reconciled; 0 when they already were.",
+            "example": 12,
+        },
+    )
+    balance = Money(
+        dump_only=True, metadata={"description": "The account's balance now. " + MONEY_OUT}
+    )
+    cleared_balance = Money(
+        dump_only=True, metadata={"description": "Its cleared balance now. " + MONEY_OUT}
+    )
+    reconciled_balance = Money(
+        dump_only=True, metadata={"description": "Its reconciled balance now. " + MONEY_OUT}
     )

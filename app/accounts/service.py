@@ -6,6 +6,7 @@ fields that move no money (name, type, archived). No request, no commit.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from app import ledger
@@ -65,3 +66,10 @@ def close(
 ) -> None:
     """Delete the account and its transactions, reversing transfers on the other side."""
     ledger.close_account(user_id, account_id, precondition=precondition)
+
+
+def reconcile(user_id: int, account_id: int, *, statement_date: date, closing_balance: Decimal):
+    """Reconcile the account with a statement (see ledger.reconcile)."""
+    return ledger.reconcile(
+        user_id, account_id, statement_date=statement_date, closing_balance=closing_balance
+    )

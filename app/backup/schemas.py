@@ -17,7 +17,7 @@ from app.common.schemas import (
     Text,
 )
 from app.rules.models import RULE_FIELDS, RULE_MATCHES
-from app.transactions.models import TRANSACTION_TYPES
+from app.transactions.models import STATUSES, TRANSACTION_TYPES
 
 FORMAT = "finance-tracker-backup"
 VERSION = 1
@@ -45,6 +45,14 @@ class BackupAccountSchema(Schema):
             "description": "The balance when exported; a restore checks it comes out the "
             "same. " + MONEY_OUT
         },
+    )
+    cleared_balance = Money(
+        required=True,
+        metadata={"description": "Its cleared and reconciled transactions' balance. " + MONEY_OUT},
+    )
+    reconciled_balance = Money(
+        required=True,
+        metadata={"description": "Its reconciled transactions' balance. " + MONEY_OUT},
     )
     archived = fields.Boolean(required=True, metadata={"description": "Archived or not."})
 
@@ -86,6 +94,23 @@ class BackupTransactionSchema(Schema):
         required=True, positive=True, metadata={"description": "Always positive. " + MONEY_OUT}
     )
     currency = Currency(required=True, metadata={"description": "Its account's currency."})
+    transfer_amount = Money(
+        required=True,
+        allow_none=True,
+        positive=True,
+        metadata={"description": "A transfer's amount arrived, in its destination's currency."},
+    )
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(STATUSES),
+        metadata={"description": "pending, cleared or reconciled."},
+    )
+    transfer_status = fields.String(
+        required=True,
+        allow_none=True,
+        validate=validate.OneOf(STATUSES),
+        metadata={"description": "A transfer's destination side's status, or null."},
+    )
     date = CalendarDate(date_only=True, required=True, metadata={"description": "Its date."})
     description = Text(
         required=True,

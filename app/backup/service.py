@@ -56,6 +56,10 @@ def backup(user_id: int) -> Iterator[bytes]:
                 "currency": account.currency,
                 "opening_balance": money.format_minor(account.opening_balance, account.currency),
                 "balance": money.format_minor(account.balance, account.currency),
+                "cleared_balance": money.format_minor(account.cleared_balance, account.currency),
+                "reconciled_balance": money.format_minor(
+                    account.reconciled_balance, account.currency
+                ),
                 "archived": account.archived,
             }
             for account in db.session.scalars(
@@ -80,6 +84,10 @@ def backup(user_id: int) -> Iterator[bytes]:
             t.type,
             t.amount,
             t.currency,
+            t.transfer_amount,
+            t.transfer_currency,
+            t.status,
+            t.transfer_status,
             t.date,
             t.description,
             t.payee,
@@ -101,6 +109,11 @@ def backup(user_id: int) -> Iterator[bytes]:
                     "type": row.type,
                     "amount": money.format_minor(row.amount, row.currency),
                     "currency": row.currency,
+                    "transfer_amount": None
+                    if row.transfer_amount is None
+                    else money.format_minor(row.transfer_amount, row.transfer_currency),
+                    "status": row.status,
+                    "transfer_status": row.transfer_status,
                     "date": row.date.isoformat(),
                     "description": row.description,
                     "payee": row.payee,
@@ -170,6 +183,9 @@ def restore(user_id: int, data: bytes) -> dict[str, int]:
                 "transfer_account_id": accounts[destination].id if destination else None,
                 "category_id": categories[category] if category is not None else None,
                 "amount": item["amount"],
+                "transfer_amount": item["transfer_amount"],
+                "status": item["status"],
+                "transfer_status": item["transfer_status"],
                 "date": item["date"],
                 "description": item["description"],
                 "payee": item["payee"],
@@ -281,18 +297,25 @@ def restore_accounts(user_id: int, items: list[dict]) -> dict[int, Account]:
 
 
 def check_balances(items: list[dict], accounts: dict[int, Account]) -> None:
-    """Every account's balance as the backup says: a document edited by hand (or cut) whose
+    """Every account's balances as the backup says: a document edited by hand (or cut) whose
     transactions no longer add up is refused rather than restored wrong."""
     ids = [account.id for account in accounts.values()]
-    balances = dict(
-        db.session.execute(select(Account.id, Account.balance).where(Account.id.in_(ids))).all()
-    )
+    found = {
+        row.id: row
+        for row in db.session.execute(
+            select(
+                Account.id, Account.balance, Account.cleared_balance, Account.reconciled_balance
+            ).where(Account.id.in_(ids))
+        )
+    }
     for item in items:
         account = accounts[item["id"]]
-        expected = ledger.minor_units(item["balance"], account.currency, "balance")
-        if balances[account.id] != expected:
-            raise refuse(
-                f"Account {item['id']}'s transactions add up to "
-                f"{money.format_minor(balances[account.id], account.currency)}, not the "
-                f"{item['balance']} the backup says: the document is inconsistent."
-            )
+        for name in ("balance", "cleared_balance", "reconciled_balance"):
+            expected = ledger.minor_units(item[name], account.currency, name)
+            actual = getattr(found[account.id], name)
+            if actual != expected:
+                raise refuse(
+                    f"Account {item['id']}'s transactions add up to a {name} of "
+                    f"{money.format_minor(actual, account.currency)}, not the {item[name]} the "
+                    "backup says: the document is inconsistent."
+                )

@@ -6,7 +6,7 @@ Currency digits come from ISO's own table (the `iso4217` package).
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 from iso4217 import Currency
 
@@ -99,3 +99,19 @@ def decimal_to_common_scale(amount: Decimal, *, round_up: bool) -> int:
     scaled = amount.scaleb(COMMON_SCALE_DIGITS)
     integral = scaled.to_integral_value(rounding="ROUND_CEILING" if round_up else "ROUND_FLOOR")
     return int(integral)
+
+
+#: Decimal places of a rate shown (a transfer's implied rate): 1 JPY is 0.0061234568 EUR.
+RATE_PLACES = 10
+
+
+def implied_rate(amount: int, currency: str, arrived: int, arrived_currency: str) -> str:
+    """How many `arrived_currency` one `currency` bought: `arrived / amount` as decimal values,
+    rounded half-even to RATE_PLACES places, without trailing zeros ("0.92", "1")."""
+    with localcontext() as context:
+        context.prec = 60  # far beyond 10^14 / 10^-14: the division itself never rounds early
+        context.rounding = ROUND_HALF_EVEN
+        ratio = to_decimal(arrived, arrived_currency) / to_decimal(amount, currency)
+        rounded = ratio.quantize(Decimal(1).scaleb(-RATE_PLACES))
+    text = f"{rounded:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text

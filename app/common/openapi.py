@@ -35,6 +35,7 @@ NAMED_OPERATIONS = {
     ("/users/me/export", "get"): "exportBackup",
     ("/users/{user_id}/rules/apply", "post"): "applyRules",
     ("/users/me/import", "post"): "restoreBackup",
+    ("/users/{user_id}/accounts/{account_id}/reconcile", "post"): "reconcileAccount",
 }
 #: The REST pattern: the verb on a collection (`/accounts/`) and on one of its items.
 COLLECTION_VERBS = {"get": "list", "post": "create"}
@@ -45,6 +46,7 @@ PATH_PARAMETERS = {
     "account_id": "The id of one of your accounts; anyone else's is a 404, like a missing one.",
     "category_id": "The id of one of your categories; anyone else's is a 404, like a missing one.",
     "rule_id": "The id of one of your rules; anyone else's is a 404, like a missing one.",
+    "rate_id": "The id of one of your exchange rates; anyone else's is a 404, like a missing one.",
     "transaction_id": (
         "The id of one of your transactions; anyone else's is a 404, like a missing one."
     ),

@@ -2,14 +2,17 @@
 
 Every feature that changes a balance or the transactions behind it (the API, and imports,
 recurring postings and splits to come) calls this API: `open_account`, `change_account`,
-`close_account`, `post` / `post_many`, `amend`, `reverse`, and `rebuild` for repairs.
+`close_account`, `post` / `post_many`, `amend`, `reverse`, `reconcile`, and `rebuild` for
+repairs. It keeps three columns per account in step with the transactions: `balance`, and the
+`cleared_balance` and `reconciled_balance` that count only the sides of that status.
 
 The write protocol, the same for every writer so that no two requests deadlock:
 1. lock the transaction row(s) being changed (SELECT ... FOR UPDATE), if any;
 2. lock the accounts involved, in ascending id order;
 3. run the caller's precondition (an If-Match check) on the row it names, now that it is locked;
-4. move balances only as `UPDATE accounts SET balance = balance + :delta`, in ascending
-   account order (never read, add and write back: that loses updates under concurrency);
+4. move balances only as `UPDATE accounts SET balance = balance + :delta` (and the cleared
+   and reconciled balances alike), in ascending account order (never read, add and write
+   back: that loses updates under concurrency);
 5. keep the user's transaction count (users.transaction_count), whose row is taken last.
 Each row is locked once. Nothing here reads the request or commits: the route commits once,
 so the rows and the balances they move are written together or not at all.
@@ -17,6 +20,7 @@ so the rows and the balances they move are written together or not at all.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -32,15 +36,25 @@ from app.common.db import utcnow
 from app.common.errors import Conflict, NotFound, Unprocessable
 from app.common.unset import UNSET
 from app.extensions import db
-from app.ledger.audit import Discrepancy, verify
-from app.ledger.effects import Effect, effects, effects_of, moves, negated, totals
-from app.transactions.models import Transaction
+from app.ledger.audit import COLUMNS, Discrepancy, verify
+from app.ledger.effects import (
+    Effect,
+    Move,
+    effects,
+    effects_of,
+    moves,
+    moves_of,
+    negated,
+    totals,
+)
+from app.transactions.models import CLEARED, Transaction
 from app.users.models import User
 
 __all__ = [
     "UNSET",
     "Discrepancy",
     "Effect",
+    "Move",
     "amend",
     "apply",
     "change_account",
@@ -53,6 +67,7 @@ __all__ = [
     "post_many",
     "post_rows",
     "rebuild",
+    "reconcile",
     "reverse",
     "verify",
 ]
@@ -100,23 +115,50 @@ def lock_transaction(user_id: int, transaction_id: int) -> Transaction:
     return txn
 
 
-def apply(*changes: Iterable[Effect]) -> None:
-    """Add every delta to its account's balance atomically, in ascending account order.
+#: (balance, cleared_balance, reconciled_balance) deltas of one account.
+Sums = list[int]
+
+
+def as_moves(account_id: int, balance: int, cleared: int, reconciled: int) -> list[Move]:
+    """Moves that change the account's balance, cleared and reconciled balances by these
+    amounts (a reconciled move counts in all three, a cleared one in two, a pending in one)."""
+    return [
+        (account_id, balance - cleared, "pending"),
+        (account_id, cleared - reconciled, "cleared"),
+        (account_id, reconciled, "reconciled"),
+    ]
+
+
+def apply(*changes: Iterable[Move | Effect]) -> None:
+    """Add every delta to its account's balance atomically, in ascending account order; a
+    move's status says whether it also counts in the cleared and reconciled balances (an
+    `Effect` without one counts as pending: in the balance only).
 
     Deltas on the same account are summed first, so a change that leaves an account as it was
     touches nothing. A result beyond the balance bound fails the CHECK constraint (a 422).
     """
-    sums: dict[int, int] = defaultdict(int)
+    sums: dict[int, Sums] = defaultdict(lambda: [0, 0, 0])
     for change in changes:
-        for account_id, delta in change:
-            sums[account_id] += delta
+        for account_id, delta, *status in change:
+            side = status[0] if status else "pending"
+            sums[account_id][0] += delta
+            if side in CLEARED:
+                sums[account_id][1] += delta
+            if side == "reconciled":
+                sums[account_id][2] += delta
     now = utcnow()
     for account_id in sorted(sums):
-        if sums[account_id]:
+        balance, cleared, reconciled = sums[account_id]
+        if balance or cleared or reconciled:
             db.session.execute(
                 update(Account)
                 .where(Account.id == account_id)
-                .values(balance=Account.balance + sums[account_id], updated_at=now),
+                .values(
+                    balance=Account.balance + balance,
+                    cleared_balance=Account.cleared_balance + cleared,
+                    reconciled_balance=Account.reconciled_balance + reconciled,
+                    updated_at=now,
+                ),
                 execution_options={"synchronize_session": "fetch"},
             )
 
@@ -148,7 +190,7 @@ def open_account(account: Account, opening: Decimal | None, field: str = "openin
     """Add a new account; its balance starts at its opening balance."""
     minor = minor_units(opening, account.currency, field) if opening is not None else 0
     account.opening_balance = minor
-    account.balance = minor
+    account.balance = account.cleared_balance = account.reconciled_balance = minor
     db.session.add(account)
     db.session.flush()
     return account
@@ -183,7 +225,8 @@ def change_account(
         else money.to_decimal(account.opening_balance, account.currency)
     )
     new_opening = minor_units(value, new_currency, "opening_balance")
-    apply([(account.id, new_opening - account.opening_balance)])
+    # The opening balance is part of all three balances.
+    apply([(account.id, new_opening - account.opening_balance, "reconciled")])
     account.opening_balance = new_opening
     account.currency = new_currency
     return account
@@ -217,12 +260,14 @@ def close_account(
     if account_id not in accounts:
         raise NotFound(f"Account {account_id} not found.")  # or deleted while we waited
     precondition(accounts[account_id])
-    others = [
-        (other, -int(total))
-        for other, total in db.session.execute(totals(moves(on_account)))
-        if other != account_id
-    ]
-    apply(others)
+    apply(
+        [
+            move
+            for other, total, cleared, reconciled in db.session.execute(totals(moves(on_account)))
+            if other != account_id
+            for move in as_moves(other, -int(total), -int(cleared), -int(reconciled))
+        ]
+    )
     deleted = db.session.execute(delete(Transaction).where(on_account)).rowcount
     count_transactions(user_id, -deleted)
     db.session.execute(delete(Account).where(Account.id == account_id))
@@ -251,21 +296,14 @@ def check_shape(type_: str, account_id: int, transfer_account_id: int | None) ->
 def check_accounts(
     txn: Transaction, accounts: dict[int, Account], newly_used: Iterable[int]
 ) -> str:
-    """The transaction's currency (its account's); 422 if a newly used account is archived or
-    a transfer's accounts hold different currencies."""
+    """The transaction's currency (its account's); 422 if a newly used account is archived."""
     for account_id in sorted(newly_used):
         if accounts[account_id].archived:
             raise Unprocessable(
                 f"Account {account_id} is archived and takes no new transactions.",
                 field="account_id" if account_id == txn.account_id else "transfer_account_id",
             )
-    currency = accounts[txn.account_id].currency
-    destination = txn.transfer_account_id
-    if destination is not None and accounts[destination].currency != currency:
-        raise Unprocessable(
-            "A transfer's accounts must hold the same currency.", field="transfer_account_id"
-        )
-    return currency
+    return accounts[txn.account_id].currency
 
 
 def set_amount(txn: Transaction, minor: int, currency: str) -> None:
@@ -275,40 +313,106 @@ def set_amount(txn: Transaction, minor: int, currency: str) -> None:
     txn.amount_scaled = money.to_common_scale(minor, currency)
 
 
-def post(txn: Transaction, amount: Decimal) -> Transaction:
+def set_destination(
+    txn: Transaction,
+    accounts: dict[int, Account],
+    transfer_amount: Decimal | None,
+    kept: int | None = None,
+) -> None:
+    """A transfer's destination side, in its account's currency: `transfer_amount` if given,
+    else `kept` (the side as it was, when it stays in that currency), else `amount` when both
+    accounts hold one currency. Income and expense have none (422 if one is given)."""
+    if txn.type != "transfer":
+        if transfer_amount is not None:
+            raise Unprocessable("Only transfers have a transfer_amount.", field="transfer_amount")
+        txn.transfer_amount = txn.transfer_currency = txn.transfer_status = None
+        return
+    currency = accounts[txn.transfer_account_id].currency
+    if transfer_amount is not None:
+        minor = minor_units(transfer_amount, currency, "transfer_amount")
+        if minor <= 0:
+            raise Unprocessable(
+                "Must be greater than zero; the type gives the direction.", field="transfer_amount"
+            )
+        if currency == txn.currency and minor != txn.amount:
+            raise Unprocessable(
+                f"A transfer between two {currency} accounts moves one amount: transfer_amount "
+                "must equal amount, or be left out.",
+                field="transfer_amount",
+            )
+    elif currency == txn.currency:
+        minor = txn.amount
+    elif kept is not None:
+        minor = kept
+    else:
+        raise Unprocessable(
+            f"A transfer from {txn.currency} to {currency} needs transfer_amount: what arrives "
+            f"at account {txn.transfer_account_id}, in {currency}.",
+            field="transfer_amount",
+        )
+    txn.transfer_amount, txn.transfer_currency = minor, currency
+    if txn.transfer_status is None:
+        txn.transfer_status = txn.status
+
+
+def check_status(status: str | None, field: str) -> None:
+    if status == "reconciled":
+        raise Unprocessable(
+            "Only a reconcile of the account marks a transaction reconciled.", field=field
+        )
+
+
+def check_side_status(type_: str, transfer_status: str | None) -> None:
+    if type_ != "transfer" and transfer_status is not None:
+        raise Unprocessable("Only transfers have a transfer_status.", field="transfer_status")
+
+
+def post(txn: Transaction, amount: Decimal, transfer_amount: Decimal | None = None) -> Transaction:
     """Record the new transaction `txn` (its user, type, account_id and transfer_account_id
-    set) for `amount` in its account's currency; its accounts' balances move with it."""
-    post_many(txn.user_id, [(txn, amount)])
+    set, and its status, pending if not) for `amount` in its account's currency (and, for a
+    transfer, `transfer_amount` in its destination's: needed when the currencies differ); its
+    accounts' balances move with it."""
+    post_many(txn.user_id, [(txn, amount, transfer_amount)])
     return txn
 
 
-def post_many(user_id: int, entries: Sequence[tuple[Transaction, Decimal]]) -> None:
+def post_many(user_id: int, entries: Sequence[tuple]) -> None:
     """Record many new transactions of one user at once: one lock per account, one balance
-    update per account, one count update."""
-    for txn, _ in entries:
+    update per account, one count update. Each entry is `(txn, amount)` or, for a transfer
+    between currencies, `(txn, amount, transfer_amount)`."""
+    for txn, *_ in entries:
         check_shape(txn.type, txn.account_id, txn.transfer_account_id)
-    used = {i for txn, _ in entries for i in (txn.account_id, txn.transfer_account_id) if i}
+        check_side_status(txn.type, txn.transfer_status)
+        txn.status = txn.status or "pending"
+        check_status(txn.status, "status")
+        check_status(txn.transfer_status, "transfer_status")
+    used = {i for txn, *_ in entries for i in (txn.account_id, txn.transfer_account_id) if i}
     accounts = lock_accounts(user_id, used)
-    for txn, amount in entries:
+    for txn, amount, *rest in entries:
         txn.user_id = user_id
         involved = {txn.account_id, txn.transfer_account_id} - {None}
         currency = check_accounts(txn, accounts, involved)
         set_amount(txn, minor_units(amount, currency, "amount"), currency)
-    apply(*(effects_of(txn) for txn, _ in entries))
-    db.session.add_all(txn for txn, _ in entries)
+        set_destination(txn, accounts, rest[0] if rest else None)
+    apply(*(moves_of(txn) for txn, *_ in entries))
+    db.session.add_all(txn for txn, *_ in entries)
     db.session.flush()
     count_transactions(user_id, len(entries))
 
 
 def post_rows(user_id: int, rows: Sequence[dict[str, Any]]) -> None:
     """Record many new transactions of one user in bulk (imports, restores): as `post_many`,
-    but each row is a dict of Transaction columns with `amount` a Decimal, inserted with one
-    multi-row INSERT per thousand rows instead of an ORM object each (a 100,000-row import in
-    seconds, not minutes). Nothing is returned: the rows' ids are not read back."""
+    but each row is a dict of Transaction columns, the same keys in every row, with `amount`
+    (and a transfer's `transfer_amount`, if any) a Decimal; inserted by COPY (PostgreSQL) or a
+    multi-row INSERT, not an ORM object each (a 100,000-row import in seconds, not minutes).
+    `status` defaults to pending and a transfer's `transfer_status` to its status; a restore
+    may give any status, reconciled included (it was, where the backup came from). The rows'
+    ids are not read back."""
     if not rows:
         return
     for row in rows:
         check_shape(row["type"], row["account_id"], row.get("transfer_account_id"))
+        check_side_status(row["type"], row.get("transfer_status"))
     used = {i for row in rows for i in (row["account_id"], row.get("transfer_account_id")) if i}
     accounts = lock_accounts(user_id, used)
     for account_id in sorted(used):
@@ -319,32 +423,66 @@ def post_rows(user_id: int, rows: Sequence[dict[str, Any]]) -> None:
             )
     now = utcnow()
     values = []
-    sums: dict[int, int] = defaultdict(int)
+    changes: list[Move] = []
     for row in rows:
-        source, destination = row["account_id"], row.get("transfer_account_id")
+        type_, source, destination = row["type"], row["account_id"], row.get("transfer_account_id")
         currency = accounts[source].currency
-        if destination is not None and accounts[destination].currency != currency:
-            raise Unprocessable(
-                "A transfer's accounts must hold the same currency.", field="transfer_account_id"
-            )
         minor = minor_units(row["amount"], currency, "amount")
-        for account_id, delta in effects(row["type"], source, destination, minor):
-            sums[account_id] += delta
+        status = row.get("status") or "pending"
+        side: dict[str, Any] = {
+            "transfer_amount": None,
+            "transfer_currency": None,
+            "transfer_status": None,
+        }
+        if type_ == "transfer":
+            side = transfer_side(row, accounts[destination].currency, currency, minor, status)
+        for index, (account_id, delta) in enumerate(
+            effects(type_, source, destination, minor, side["transfer_amount"])
+        ):
+            changes.append((account_id, delta, (status, side["transfer_status"])[index]))
         values.append(
             {
                 **row,
+                **side,
                 "user_id": user_id,
                 "transfer_account_id": destination,
                 "amount": minor,
                 "currency": currency,
                 "amount_scaled": money.to_common_scale(minor, currency),
+                "status": status,
                 "created_at": row.get("created_at") or now,
                 "updated_at": row.get("updated_at") or now,
             }
         )
     insert_many(values)
-    apply(sums.items())
+    apply(changes)
     count_transactions(user_id, len(values))
+
+
+def transfer_side(
+    row: dict[str, Any], currency: str, source_currency: str, minor: int, status: str
+) -> dict[str, Any]:
+    """A bulk transfer's destination side, by set_destination's rules."""
+    given = row.get("transfer_amount")
+    if given is not None:
+        arrived = minor_units(given, currency, "transfer_amount")
+        if arrived <= 0 or (currency == source_currency and arrived != minor):
+            raise Unprocessable(
+                "transfer_amount must be positive, and equal amount within one currency.",
+                field="transfer_amount",
+            )
+    elif currency == source_currency:
+        arrived = minor
+    else:
+        raise Unprocessable(
+            f"A transfer from {source_currency} to {currency} needs transfer_amount.",
+            field="transfer_amount",
+        )
+    return {
+        "transfer_amount": arrived,
+        "transfer_currency": currency,
+        "transfer_status": row.get("transfer_status") or status,
+    }
 
 
 #: COPY's text format: these characters are written as escapes.
@@ -388,6 +526,24 @@ def insert_many(values: list[dict[str, Any]]) -> None:
         raise DBAPIError.instance(statement, None, error, dbapi.Error) from error
 
 
+#: What a reconciled side keeps unless the change is forced: what its statement showed. Both
+#: sides share the type and date; each has its account, amount and status.
+SHARED_FIELDS = ("type", "date")
+SOURCE_FIELDS = ("account_id", "amount", "status")
+DESTINATION_FIELDS = ("transfer_account_id", "transfer_amount", "transfer_status")
+RECONCILED_FIELDS = SHARED_FIELDS + SOURCE_FIELDS + DESTINATION_FIELDS
+
+
+def is_reconciled(txn: Transaction) -> bool:
+    return "reconciled" in (txn.status, txn.transfer_status)
+
+
+def reconciled_conflict(txn: Transaction, doing: str) -> Conflict:
+    return Conflict(
+        f"Transaction {txn.id} is reconciled with a bank statement: {doing} needs force=true."
+    )
+
+
 def amend(
     user_id: int,
     transaction_id: int,
@@ -397,12 +553,22 @@ def amend(
     account_id: int = UNSET,
     transfer_account_id: int | None = UNSET,
     amount: Decimal = UNSET,
+    transfer_amount: Decimal | None = UNSET,
+    date: dt.date = UNSET,
+    status: str = UNSET,
+    transfer_status: str = UNSET,
+    force: bool = False,
 ) -> Transaction:
-    """Lock the transaction and change what it does to balances (any of type, accounts and
-    amount; UNSET keeps one as it is): the old effect is reversed and the new one applied.
+    """Lock the transaction and change what it does to balances (any of type, accounts,
+    amounts, date and statuses; UNSET keeps one as it is): the old effect is reversed and the
+    new one applied. A reconciled side keeps its RECONCILED_FIELDS (409) unless `force`.
     Returns the locked transaction, for the caller to change its other fields."""
+    for value, field in ((status, "status"), (transfer_status, "transfer_status")):
+        if value is not UNSET:
+            check_status(value, field)
     txn = lock_transaction(user_id, transaction_id)
     precondition(txn)
+    before = {field: getattr(txn, field) for field in RECONCILED_FIELDS}
     new_type = txn.type if type is UNSET else type
     new_account = txn.account_id if account_id is UNSET else account_id
     if new_type != "transfer" and transfer_account_id is UNSET:
@@ -411,10 +577,13 @@ def amend(
         txn.transfer_account_id if transfer_account_id is UNSET else transfer_account_id
     )
     check_shape(new_type, new_account, new_destination)
-    old_effects = effects_of(txn)
-    old_ids = {account for account, _ in old_effects}
+    if transfer_status is not UNSET:
+        check_side_status(new_type, transfer_status)
+    old_moves = moves_of(txn)
+    old_ids = {account for account, *_ in old_moves}
     new_ids = {new_account, new_destination} - {None}
     accounts = lock_accounts(user_id, old_ids | new_ids)
+    old_side = (txn.transfer_amount, txn.transfer_currency) if txn.type == "transfer" else None
     txn.type, txn.account_id, txn.transfer_account_id = new_type, new_account, new_destination
     currency = check_accounts(txn, accounts, new_ids - old_ids)
     if amount is not UNSET:
@@ -427,21 +596,129 @@ def amend(
             f"give its amount in {currency} too.",
             field="amount",
         )
-    apply(negated(old_effects), effects_of(txn))
+    if status is not UNSET:
+        txn.status = status
+    if transfer_status is not UNSET:
+        txn.transfer_status = transfer_status
+    if date is not UNSET:
+        txn.date = date
+    # The destination side as it was stays, if it stays in its currency: each side of a
+    # cross-currency transfer is its own fact, from its own statement.
+    kept = None
+    if old_side is not None and new_type == "transfer":
+        destination_currency = accounts[new_destination].currency
+        if old_side[1] == destination_currency:
+            kept = old_side[0]
+        elif transfer_amount is UNSET and destination_currency != currency:
+            raise Unprocessable(
+                f"Account {new_destination} holds {destination_currency} and this transfer's "
+                f"destination side is {money.format_minor(*old_side)} {old_side[1]}: "
+                f"give its transfer_amount in {destination_currency} too.",
+                field="transfer_amount",
+            )
+    set_destination(txn, accounts, None if transfer_amount is UNSET else transfer_amount, kept)
+    guarded = SHARED_FIELDS if "reconciled" in (before["status"], before["transfer_status"]) else ()
+    if before["status"] == "reconciled":
+        guarded += SOURCE_FIELDS
+    if before["transfer_status"] == "reconciled":
+        guarded += DESTINATION_FIELDS
+    changed = [field for field in guarded if getattr(txn, field) != before[field]]
+    if changed and not force:
+        raise reconciled_conflict(txn, f"changing its {', '.join(changed)}")
+    apply(negated(old_moves), moves_of(txn))
     db.session.flush()
     return txn
 
 
 def reverse(
-    user_id: int, transaction_id: int, *, precondition: Precondition = no_precondition
+    user_id: int,
+    transaction_id: int,
+    *,
+    precondition: Precondition = no_precondition,
+    force: bool = False,
 ) -> None:
-    """Delete the transaction; its accounts' balances move back."""
+    """Delete the transaction; its accounts' balances move back. A reconciled one only with
+    `force` (409)."""
     txn = lock_transaction(user_id, transaction_id)
     precondition(txn)
-    apply(negated(effects_of(txn)))
+    if is_reconciled(txn) and not force:
+        raise reconciled_conflict(txn, "deleting it")
+    apply(negated(moves_of(txn)))
     db.session.delete(txn)
     db.session.flush()
     count_transactions(user_id, -1)
+
+
+def reconcile(
+    user_id: int, account_id: int, *, statement_date: dt.date, closing_balance: Decimal
+) -> dict:
+    """Check a bank statement against the account: if its opening balance plus its cleared
+    (and already reconciled) sides dated up to `statement_date` equal `closing_balance`, those
+    cleared sides become reconciled; if not, a 409 that names the difference, and nothing
+    changes. Concurrent reconciles of one account queue on its transactions' locks: the later
+    finds the sides reconciled and reconciles nothing more."""
+    on_account = (Transaction.user_id == user_id) & touches(account_id)
+    sides = (
+        (Transaction.account_id, Transaction.status),
+        (Transaction.transfer_account_id, Transaction.transfer_status),
+    )
+    # The lock order: the rows this may change (the account's cleared sides up to the date),
+    # then the account, which serialises reconciles of it: the later one waits here, then
+    # reads what the earlier committed. Once the account is locked, nothing new can be posted
+    # to it.
+    db.session.execute(
+        select(Transaction.id)
+        .where(
+            Transaction.user_id == user_id,
+            Transaction.date <= statement_date,
+            or_(*((column == account_id) & (status == "cleared") for column, status in sides)),
+        )
+        .order_by(Transaction.id)
+        .with_for_update()
+    )
+    account = lock_accounts(user_id, [account_id])[account_id]
+    currency = account.currency
+    closing = minor_units(closing_balance, currency, "closing_balance")
+    up_to = on_account & (Transaction.date <= statement_date)
+    sums = {row.account_id: row for row in db.session.execute(totals(moves(up_to)))}
+    cleared = int(sums[account_id].cleared) if account_id in sums else 0
+    reconciled = int(sums[account_id].reconciled) if account_id in sums else 0
+    expected = account.opening_balance + cleared
+    if expected != closing:
+        difference = money.format_minor(closing - expected, currency)
+        message = (
+            f"The statement's closing balance {money.format_minor(closing, currency)} "
+            f"{currency} is not the opening balance plus the cleared transactions up to "
+            f"{statement_date.isoformat()}, {money.format_minor(expected, currency)} {currency}: "
+            f"a difference of {difference} {currency}. Nothing was reconciled."
+        )
+        raise Conflict(message, errors={"json": {"closing_balance": [message]}})
+    now = utcnow()
+    count = 0
+    for account_column, status_column in sides:
+        count += db.session.execute(
+            update(Transaction)
+            .where(
+                Transaction.user_id == user_id,
+                account_column == account_id,
+                Transaction.date <= statement_date,
+                status_column == "cleared",
+            )
+            .values({status_column.key: "reconciled", "updated_at": now}),
+            execution_options={"synchronize_session": False},
+        ).rowcount
+    apply(as_moves(account_id, 0, 0, cleared - reconciled))
+    db.session.flush()
+    return {
+        "account_id": account_id,
+        "statement_date": statement_date,
+        "closing_balance": closing,
+        "currency": currency,
+        "reconciled": count,
+        "balance": account.balance,
+        "cleared_balance": account.cleared_balance,
+        "reconciled_balance": account.reconciled_balance,
+    }
 
 
 # --- repair ------------------------------------------------------------------------------------
@@ -454,5 +731,8 @@ def rebuild() -> list[Discrepancy]:
     """
     db.session.execute(select(Account.id).order_by(Account.id).with_for_update())
     wrong = verify()
-    apply([(item.account_id, item.expected - item.balance) for item in wrong])
+    sums: dict[int, Sums] = defaultdict(lambda: [0, 0, 0])
+    for item in wrong:
+        sums[item.account_id][list(COLUMNS).index(item.column)] += item.expected - item.balance
+    apply([move for account_id, deltas in sums.items() for move in as_moves(account_id, *deltas)])
     return wrong

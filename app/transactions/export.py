@@ -68,6 +68,10 @@ def rows(user_id: int, args: dict) -> Iterator[list[tuple]]:
             t.description,
             t.payee,
             t.import_id,
+            t.transfer_amount,
+            t.transfer_currency,
+            type_coerce(t.status, String()),
+            type_coerce(t.transfer_status, String()),
         )
         .order_by(*queries.sort_order(args))
     )
@@ -98,7 +102,7 @@ def csv_lines(user_id: int, args: dict) -> Iterator[str]:
                     account,
                     destination,
                     category,
-                    *row[8:],
+                    *row[8:11],
                 )
             )
         yield buffer.getvalue()
@@ -130,6 +134,12 @@ def json_chunks(user_id: int, args: dict) -> Iterator[bytes]:
                     "description": row[8],
                     "payee": row[9],
                     "import_id": row[10],
+                    "transfer_amount": None
+                    if row[11] is None
+                    else money.format_minor(row[11], row[12]),
+                    "transfer_currency": row[12],
+                    "status": row[13],
+                    "transfer_status": row[14],
                 }
             )
             for row in batch

@@ -12,6 +12,11 @@ from app.common.money import MAX_AMOUNT_MINOR
 from app.extensions import db
 
 TRANSACTION_TYPES = ("income", "expense", "transfer")
+#: Where a transaction stands against the bank: entered (pending), seen on the account
+#: (cleared), or checked against a statement (reconciled, set only by a reconcile).
+STATUSES = ("pending", "cleared", "reconciled")
+#: The statuses counted in an account's cleared balance.
+CLEARED = ("cleared", "reconciled")
 
 
 class Transaction(TimestampMixin, db.Model):
@@ -24,6 +29,16 @@ class Transaction(TimestampMixin, db.Model):
             " AND transfer_account_id <> account_id)"
             " OR (type <> 'transfer' AND transfer_account_id IS NULL)",
             name="transfer_destination",
+        ),
+        # A transfer's destination side: what arrived (in the destination's currency) and its
+        # status there; income and expense have none.
+        sa.CheckConstraint(
+            "(type = 'transfer' AND transfer_amount IS NOT NULL AND transfer_currency IS NOT NULL"
+            " AND transfer_status IS NOT NULL AND transfer_amount > 0"
+            f" AND transfer_amount < {MAX_AMOUNT_MINOR})"
+            " OR (type <> 'transfer' AND transfer_amount IS NULL AND transfer_currency IS NULL"
+            " AND transfer_status IS NULL)",
+            name="transfer_side",
         ),
         sa.UniqueConstraint("account_id", "import_id", name="uq_transactions_account_id_import_id"),
         # The list filters: by date, by account, by category, each within one user.
@@ -62,6 +77,18 @@ class Transaction(TimestampMixin, db.Model):
     #: amount x 10^(4 - currency digits): one scale on which JPY 1200 > USD 12.50, so that
     #: amount filters and sorting compare decimal values as written, in SQL, on an index.
     amount_scaled: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    #: A transfer's destination side, in minor units of `transfer_currency` (the destination
+    #: account's): what arrived. Equal to `amount` when both accounts hold one currency.
+    transfer_amount: Mapped[int | None] = mapped_column(sa.BigInteger)
+    transfer_currency: Mapped[str | None] = mapped_column(sa.String(3))
+    #: The source side's status (the account_id side), and a transfer's destination side's:
+    #: each side is on its own bank statement and is reconciled with its own account.
+    status: Mapped[str] = mapped_column(
+        enum_column(*STATUSES, name="transaction_status"), nullable=False, default="pending"
+    )
+    transfer_status: Mapped[str | None] = mapped_column(
+        enum_column(*STATUSES, name="transaction_transfer_status")
+    )
     date: Mapped[date] = mapped_column(sa.Date, nullable=False)
     description: Mapped[str] = mapped_column(sa.String(500), nullable=False, default="")
     payee: Mapped[str | None] = mapped_column(sa.String(200))

@@ -45,6 +45,20 @@ def list_stmt(user_id: int, args: dict) -> Select:
     if "account_id" in args:
         account_id = args["account_id"]
         stmt = stmt.where(or_(t.account_id == account_id, t.transfer_account_id == account_id))
+    if "status" in args:
+        status = args["status"]
+        if "account_id" in args:
+            # The status of the listed account's side.
+            stmt = stmt.where(
+                or_(
+                    (t.account_id == args["account_id"]) & (t.status == status),
+                    (t.transfer_account_id == args["account_id"]) & (t.transfer_status == status),
+                )
+            )
+        else:
+            stmt = stmt.where(or_(t.status == status, t.transfer_status == status))
+    # Amounts compare on the source side (amount_scaled): a transfer's transfer_amount, in the
+    # destination's currency, is not filtered or sorted on.
     if "min_amount" in args:
         bound = money.decimal_to_common_scale(args["min_amount"], round_up=True)
         stmt = stmt.where(t.amount_scaled >= bound)

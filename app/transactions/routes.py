@@ -11,6 +11,7 @@ from app.idempotency import IdempotencyHeadersSchema
 from app.transactions import export, queries, service
 from app.transactions.models import Transaction
 from app.transactions.schemas import (
+    ForceArgsSchema,
     TransactionCreateArgsSchema,
     TransactionCreateSchema,
     TransactionExportArgsSchema,
@@ -27,6 +28,7 @@ blp = Blueprint(
 )
 
 NOT_FOUND = "No such transaction, account or category of the caller's"
+RECONCILED = "The transaction is reconciled and force=true was not given"
 
 
 @blp.route("/")
@@ -106,21 +108,37 @@ class TransactionDetail(MethodView):
     @blp.etag
     @blp.login_required(owner=True)
     @blp.arguments(TransactionUpdateSchema)
+    @blp.arguments(ForceArgsSchema, location="query")
     @blp.response(200, TransactionSchema)
     @blp.alt_response(404, description=NOT_FOUND)
+    @blp.alt_response(409, description=RECONCILED)
     @commits
-    def patch(self, data, user_id, transaction_id):
-        """Change a transaction (only the fields given); balances follow"""
+    def patch(self, data, args, user_id, transaction_id):
+        """Change a transaction (only the fields given); balances follow
+
+        A reconciled transaction keeps its amounts, accounts, type, date and status unless
+        `force=true` (a 409 otherwise); its other fields change freely.
+        """
         precondition = blp.precondition(TransactionSchema)
-        return service.update(user_id, transaction_id, precondition=precondition, **data)
+        return service.update(
+            user_id, transaction_id, precondition=precondition, force=args["force"], **data
+        )
 
     put = patch  # the original API's PUT was partial: both change only the fields given
 
     @blp.etag
     @blp.login_required(owner=True)
+    @blp.arguments(ForceArgsSchema, location="query")
     @blp.response(204)
     @blp.alt_response(404, description=NOT_FOUND)
+    @blp.alt_response(409, description=RECONCILED)
     @commits
-    def delete(self, user_id, transaction_id):
-        """Delete a transaction; its accounts' balances change back"""
-        service.delete(user_id, transaction_id, precondition=blp.precondition(TransactionSchema))
+    def delete(self, args, user_id, transaction_id):
+        """Delete a transaction; its accounts' balances change back (a reconciled one only
+        with force=true)"""
+        service.delete(
+            user_id,
+            transaction_id,
+            precondition=blp.precondition(TransactionSchema),
+            force=args["force"],
+        )

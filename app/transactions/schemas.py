@@ -2,6 +2,7 @@
 
 from marshmallow import RAISE, ValidationError, fields, validate, validates_schema
 
+from app.common import money
 from app.common.schemas import (
     MONEY_OUT,
     MONEY_RULES,
@@ -13,7 +14,7 @@ from app.common.schemas import (
     Schema,
     Text,
 )
-from app.transactions.models import TRANSACTION_TYPES
+from app.transactions.models import STATUSES, TRANSACTION_TYPES
 
 ACCOUNT = "One of your accounts: the one it is recorded on; for a transfer, the one money leaves."
 TYPE = (
@@ -33,8 +34,28 @@ PAYEE = "Who was paid, or who paid; at most 200 characters; null for nobody."
 CATEGORY = "One of your categories, or null for uncategorised."
 TRANSFER_ACCOUNT = (
     "Transfers only (required for one, a 422 on income or expense): one of your accounts, not "
-    "account_id, in the same currency (a cross-currency transfer is a 422); the money arrives "
-    "there."
+    "account_id; the money arrives there. Not in the same currency as account_id: the "
+    "transfer needs transfer_amount too."
+)
+TRANSFER_AMOUNT = (
+    "Transfers only: what arrives at transfer_account_id, in its currency (the source's amount "
+    "leaves account_id in the source's). Required when the two accounts hold different "
+    "currencies; between accounts of one currency leave it out (it is amount) or send amount "
+    "again (any other value is a 422). Changing amount alone keeps it in a cross-currency "
+    "transfer: each side is its own fact. " + MONEY_RULES
+)
+#: What a user sets; `reconciled` comes only from a reconcile of the account.
+SETTABLE_STATUSES = ("pending", "cleared")
+STATUS = (
+    "pending (entered here, not yet seen at the bank), or cleared (the bank shows it); "
+    "reconciled is set only by POST .../accounts/{account_id}/reconcile, and a reconciled "
+    "transaction's status changes only with force=true."
+)
+STATUS_IN = "Its status on account_id: " + STATUS + " New transactions are pending unless given."
+TRANSFER_STATUS_IN = (
+    "Transfers only: its status on transfer_account_id, which has its own statement: "
+    + STATUS
+    + " The same as status unless given."
 )
 
 
@@ -64,6 +85,13 @@ class TransactionUpdateSchema(Schema):
     )
     category_id = Id(allow_none=True, metadata={"description": CATEGORY})
     transfer_account_id = Id(allow_none=True, metadata={"description": TRANSFER_ACCOUNT})
+    transfer_amount = Money(positive=True, metadata={"description": TRANSFER_AMOUNT})
+    status = fields.String(
+        validate=validate.OneOf(SETTABLE_STATUSES), metadata={"description": STATUS_IN}
+    )
+    transfer_status = fields.String(
+        validate=validate.OneOf(SETTABLE_STATUSES), metadata={"description": TRANSFER_STATUS_IN}
+    )
 
 
 class TransactionCreateSchema(TransactionUpdateSchema):
@@ -108,11 +136,73 @@ class TransactionSchema(Schema):
         allow_none=True,
         metadata={"description": "A transfer's destination account; null for the others."},
     )
+    transfer_amount = Money(
+        dump_only=True,
+        allow_none=True,
+        currency_attribute="transfer_currency",
+        metadata={
+            "description": "A transfer's destination side: what arrived at "
+            "transfer_account_id, in transfer_currency (amount, between accounts of one "
+            "currency); null for the others. " + MONEY_OUT
+        },
+    )
+    transfer_currency = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "The ISO 4217 code of transfer_account_id's currency; null for "
+            "income and expense.",
+            "example": "EUR",
+        },
+    )
+    exchange_rate = fields.Method(
+        "implied_rate",
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "type": "string",
+            "description": "Read-only: the rate a transfer implies, transfer_currency per one "
+            f"currency (transfer_amount / amount), rounded half-even to {money.RATE_PLACES} "
+            'decimal places, without trailing zeros ("1" between accounts of one currency); '
+            "null for income and expense.",
+            "example": "0.9215",
+        },
+    )
+    status = fields.String(
+        dump_only=True,
+        metadata={"description": "Its status on account_id: pending, cleared or reconciled."},
+    )
+    transfer_status = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "A transfer's status on transfer_account_id: pending, cleared or "
+            "reconciled; null for income and expense."
+        },
+    )
     created_at = fields.DateTime(
         dump_only=True, metadata={"description": "When it was recorded (UTC)."}
     )
     updated_at = fields.DateTime(
         dump_only=True, metadata={"description": "When it last changed (UTC)."}
+    )
+
+    def implied_rate(self, txn) -> str | None:
+        if getattr(txn, "transfer_amount", None) is None:
+            return None
+        return money.implied_rate(
+            txn.amount, txn.currency, txn.transfer_amount, txn.transfer_currency
+        )
+
+
+class ForceArgsSchema(Schema):
+    force = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "true: change or delete a reconciled transaction anyway (its amount, "
+            "accounts, type, date or status; without it, a 409). Its reconciled balance moves "
+            "with it."
+        },
     )
 
 
@@ -121,7 +211,11 @@ AS_WRITTEN = (
     "Amounts compare as decimal values as written, across currencies: JPY 1200 is more than "
     "USD 12.50."
 )
-AMOUNT_BOUND = '(inclusive), a decimal string such as "100.00". ' + AS_WRITTEN
+AMOUNT_BOUND = (
+    '(inclusive), a decimal string such as "100.00". '
+    + AS_WRITTEN
+    + " A transfer is compared by its source side, amount, never by transfer_amount."
+)
 
 
 class TransactionQueryArgsSchema(PageArgsSchema):
@@ -151,7 +245,17 @@ class TransactionQueryArgsSchema(PageArgsSchema):
             "description": "Only transactions on this account of yours, transfers into it included."
         },
     )
-    currency = Currency(metadata={"description": "Only transactions in this currency."})
+    currency = Currency(
+        metadata={"description": "Only transactions in this currency (a transfer's source side's)."}
+    )
+    status = fields.String(
+        validate=validate.OneOf(STATUSES),
+        metadata={
+            "description": "Only transactions of this status: on account_id's side when "
+            "account_id is given (a transfer into it by its transfer_status), else on either "
+            "side of a transfer."
+        },
+    )
     # A query string holds text: a decimal string, never a JSON number such as 1e+16.
     min_amount = Money(
         metadata={
@@ -178,7 +282,7 @@ class TransactionQueryArgsSchema(PageArgsSchema):
     sort_by = fields.String(
         load_default="date",
         validate=validate.OneOf(("date", "amount")),
-        metadata={"description": "What to sort by. " + AS_WRITTEN},
+        metadata={"description": "What to sort by. " + AS_WRITTEN + " A transfer sorts by amount."},
     )
     order = fields.String(
         load_default="desc",

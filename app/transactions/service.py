@@ -31,7 +31,12 @@ def create(
     category_id: int | None = None,
     transfer_account_id: int | None = None,
     apply_rules: bool = False,
+    transfer_amount: Decimal | None = None,
+    status: str = "pending",
+    transfer_status: str | None = None,
 ) -> Transaction:
+    """Record a transaction; a new one is pending unless `status` says cleared (it is in the
+    tracker, not yet seen at the bank), and a transfer's destination side has its status."""
     check_category(user_id, category_id)
     if apply_rules and category_id is None:
         # The user's rules (app.rules) may give it a category.
@@ -43,12 +48,14 @@ def create(
         type=type,
         account_id=account_id,
         transfer_account_id=transfer_account_id,
+        status=status,
+        transfer_status=transfer_status,
         date=date or datetime.now(UTC).date(),
         description=description,
         payee=payee,
         category_id=category_id,
     )
-    return ledger.post(txn, amount)
+    return ledger.post(txn, amount, transfer_amount)
 
 
 def update(
@@ -60,12 +67,17 @@ def update(
     type: str = UNSET,  # noqa: A002 - the field's name
     amount: Decimal = UNSET,
     transfer_account_id: int | None = UNSET,
+    transfer_amount: Decimal = UNSET,
+    status: str = UNSET,
+    transfer_status: str = UNSET,
     date: date = UNSET,
     description: str = UNSET,
     payee: str | None = UNSET,
     category_id: int | None = UNSET,
+    force: bool = False,
 ) -> Transaction:
-    """Change the fields given (UNSET: as it was); balances follow through the ledger."""
+    """Change the fields given (UNSET: as it was); balances follow through the ledger, which
+    also guards a reconciled transaction's amounts, accounts, type, date and status (`force`)."""
     if category_id is not UNSET:
         check_category(user_id, category_id)
     txn = ledger.amend(
@@ -76,9 +88,12 @@ def update(
         account_id=account_id,
         transfer_account_id=transfer_account_id,
         amount=amount,
+        transfer_amount=transfer_amount,
+        date=date,
+        status=status,
+        transfer_status=transfer_status,
+        force=force,
     )
-    if date is not UNSET:
-        txn.date = date
     if description is not UNSET:
         txn.description = description
     if payee is not UNSET:
@@ -89,9 +104,13 @@ def update(
 
 
 def delete(
-    user_id: int, transaction_id: int, *, precondition: Precondition = ledger.no_precondition
+    user_id: int,
+    transaction_id: int,
+    *,
+    precondition: Precondition = ledger.no_precondition,
+    force: bool = False,
 ) -> None:
-    ledger.reverse(user_id, transaction_id, precondition=precondition)
+    ledger.reverse(user_id, transaction_id, precondition=precondition, force=force)
 
 
 def check_category(user_id: int, category_id: int | None) -> None:

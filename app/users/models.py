@@ -44,5 +44,8 @@ class User(db.Model):
         sa.BigInteger, nullable=False, default=0, server_default="0"
     )
 
+    #: The currency reports convert into when asked for none (`in=`); null for none.
+    base_currency: Mapped[str | None] = mapped_column(sa.String(3))
+
     def __repr__(self) -> str:
         return f"<User {self.id} {self.username!r}>"

@@ -54,7 +54,7 @@ class Me(MethodView):
     @blp.response(200, UserSchema)
     @commits
     def patch(self, data):
-        """Change the caller's email"""
+        """Change the caller's email or base currency"""
         return service.update_profile(current_user(), **data)
 
     @blp.login_required(fresh=True)

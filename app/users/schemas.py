@@ -9,7 +9,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from precis_i18n import get_profile
 
 from app.common.passwords import password_problem
-from app.common.schemas import EmailAddress, OpaqueText, Schema
+from app.common.schemas import Currency, EmailAddress, OpaqueText, Schema
 
 PASSWORD_RULES = validate.Length(min=8, max=128)
 USERNAME_LENGTH = 64
@@ -111,6 +111,14 @@ class UserSchema(Schema):
     created_at = fields.DateTime(
         dump_only=True, metadata={"description": "When you registered (UTC)."}
     )
+    base_currency = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "The currency you total in, converted at your rates; null for none.",
+            "example": "EUR",
+        },
+    )
 
 
 class UserUpdateSchema(Schema):
@@ -118,6 +126,13 @@ class UserUpdateSchema(Schema):
         allow_none=True,
         validate=validate.Length(max=254),
         metadata={"description": "Your new address, or null to remove it."},
+    )
+    base_currency = Currency(
+        allow_none=True,
+        metadata={
+            "description": "The currency you total in (converted at the rates you record at "
+            "/users/{user_id}/rates/), or null for none."
+        },
     )
 
 

@@ -35,10 +35,14 @@ def register(username: str, password: str, email: str | None) -> User:
     return user
 
 
-def update_profile(user: User, *, email: str | None = UNSET) -> User:
+def update_profile(
+    user: User, *, email: str | None = UNSET, base_currency: str | None = UNSET
+) -> User:
     """Change the fields given (UNSET: as it was)."""
     if email is not UNSET:
         user.email = email
+    if base_currency is not UNSET:
+        user.base_currency = base_currency
     return user
 
 
