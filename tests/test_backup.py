@@ -147,3 +147,26 @@ def test_inconsistent_or_broken_backups_are_refused_whole(user, make_user):
         assert response.status_code == 422, (garbage, response.json)
         assert response.json["code"] == 422
     assert everything(fresh) == before
+
+
+def test_statuses_cross_currency_transfers_and_reconciled_balances_survive(user, make_user):
+    usd = user.account(name="USD cash", opening_balance="100.00")
+    eur = user.account(name="EUR cash", currency="EUR")
+    user.transaction(usd, amount="10.00", status="cleared")
+    transfer = {"type": "transfer", "transfer_account_id": eur["id"], "transfer_amount": "9.20"}
+    user.transaction(usd, amount="10.00", **transfer)
+    reconcile = user.post(
+        user.url("accounts", usd["id"]) + "/reconcile",
+        json={"statement_date": "2099-12-31", "closing_balance": "90.00"},
+    )
+    assert reconcile.status_code == 200, reconcile.json
+    body = user.get("/users/me/export").get_data()
+    fresh = make_user("statuses")
+    assert restore(fresh, body).status_code == 201
+    accounts = {a["name"]: a for a in fresh.get(fresh.url("accounts")).json}
+    mine = {a["name"]: a for a in user.get(user.url("accounts")).json}
+    for name in ("USD cash", "EUR cash"):
+        for field in ("balance", "cleared_balance", "reconciled_balance"):
+            assert accounts[name][field] == mine[name][field], (name, field)
+    moved = [t for t in listed(fresh) if t["type"] == "transfer"][0]
+    assert (moved["transfer_amount"], moved["transfer_currency"]) == ("9.20", "EUR")

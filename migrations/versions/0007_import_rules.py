@@ -7,7 +7,7 @@ autogenerate: the enums' CHECKs and the ordered-range CHECK are spelled out; the
 operations keep it working on SQLite.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0008 (main's head when merged; 0005 as first written)
 Create Date: 2026-12-03 10:00:00
 
 """
@@ -17,7 +17,7 @@ from alembic import op
 from app.common.db import UTCDateTime
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
