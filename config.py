@@ -108,6 +108,12 @@ class Config:
         self.JWT_REFRESH_TOKEN_EXPIRES = timedelta(days=env_int("REFRESH_TOKEN_EXPIRE_DAYS", 30))
         # JSON bodies; uploads (imports, restores) get their own, larger limit.
         self.MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
+        # Uploads: a bank file to import, a backup to restore (see app.common.http: a view
+        # class names the limit it takes with `body_limit`).
+        self.MAX_UPLOAD_SIZE = env_int("MAX_UPLOAD_SIZE", 32 * 1024 * 1024)
+        self.IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
+        # An import adding at least this many rows refreshes the planner statistics (ANALYZE).
+        self.IMPORT_ANALYZE_ROWS = env_int("IMPORT_ANALYZE_ROWS", 10_000)
         self.ALLOW_REGISTRATION = env_bool("ALLOW_REGISTRATION", True)
         self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")

@@ -57,18 +57,21 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.accounts.routes import blp as accounts
     from app.auth.routes import blp as auth
+    from app.backup.routes import blp as backup
     from app.budgets.routes import blp as budgets
     from app.categories.routes import blp as categories
     from app.extensions import api
     from app.health.routes import blp as health
+    from app.imports.routes import blp as imports
     from app.meta.routes import blp as meta
     from app.rates.routes import blp as rates
     from app.recurring.routes import blp as recurring
     from app.reports.routes import blp as reports
+    from app.rules.routes import blp as rules
     from app.transactions.routes import blp as transactions
     from app.users.routes import blp as users
 
-    for blueprint in (
+    blueprints = (
         auth,
         users,
         accounts,
@@ -78,9 +81,13 @@ def register_blueprints(app: Flask) -> None:
         recurring,
         budgets,
         reports,
+        imports,
+        rules,
+        backup,
         health,
         meta,
-    ):
+    )
+    for blueprint in blueprints:
         api.register_blueprint(blueprint)
 
     # Swagger UI's scripts come from the swagger-ui-bundle package, ReDoc's from app/static:

@@ -78,6 +78,10 @@ def json_error(code: int, message: str, errors: Any = None, headers: dict | None
 def first_problem(errors: dict[str, Any]) -> str | None:
     """The first field error in words: "amount: Must be greater than zero." or
     "Unknown query parameter 'type'."; None if `errors` holds no message."""
+    rows = errors.get("rows")
+    if isinstance(rows, list) and rows and isinstance(rows[0], dict) and "row" in rows[0]:
+        # A file's bad rows (app.imports): `[{row, message}, ...]`, the first one in words.
+        return f"Row {rows[0]['row']}: {rows[0]['message']}"
     for location, fields in errors.items():
         path, message = first_leaf(fields)
         if message is None:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import psycopg2
 
+from bench import files
 from bench.seed import EXPECTED_BALANCES_SQL, connect, seed
 from bench.settings import BENCH_PASSWORD, BENCH_USER, database_url
 
@@ -222,11 +223,8 @@ def ledger_holds() -> bool:
     return wrong == 0
 
 
-def main() -> int:
-    if not shutil.which("wrk"):
-        print("bench: wrk is missing (apt-get install wrk)", file=sys.stderr)
-        return 2
-    env = {
+def server_env() -> dict:
+    return {
         **os.environ,
         "APP_ENV": "production",
         "DATABASE_URL": database_url(),
@@ -240,6 +238,10 @@ def main() -> int:
             "RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0"
         ),
     }
+
+
+def prepare(env: dict) -> None:
+    """Database created, migrated, seeded (cached) and vacuumed."""
     ensure_database()
     subprocess.run(
         [str(ROOT / ".venv/bin/flask"), "--app", "wsgi", "db", "upgrade"],
@@ -250,6 +252,14 @@ def main() -> int:
     )
     seed(int(os.environ.get("BENCH_TRANSACTIONS", "1000000")))
     vacuum()  # as autovacuum would, after the previous run's writes: index-only scans need it
+
+
+def main() -> int:
+    if not shutil.which("wrk"):
+        print("bench: wrk is missing (apt-get install wrk)", file=sys.stderr)
+        return 2
+    env = server_env()
+    prepare(env)
     app = gunicorn("wsgi:app", PORT, env)
     ceiling = gunicorn("bench.ceiling:app", CEILING_PORT, env)
     results = []
@@ -343,6 +353,7 @@ def main() -> int:
             )
         )
         results.append(sql_baseline("deep page + count", sql_pair(skip=100_000)))
+        file_results = files.measure_all(base, token, app, worker_rss_mb)
         rss = worker_rss_mb(app)
     finally:
         for process in (app, ceiling):
@@ -355,9 +366,10 @@ def main() -> int:
         "duration_s": DURATION,
         "connections": CONNECTIONS,
         "results": results,
+        "files": file_results,
         "worker_rss_mb": rss,
         "ledger_holds": ledger_holds(),
-        "not_measured": ["CSV export", "CSV import"],
+        "not_measured": [],
     }
     print_table(report)
     out = ROOT / "bench/results" / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
@@ -399,6 +411,7 @@ def print_table(report: dict) -> None:
             f"{r['scenario']:45} {r['rps']:9.0f} {r['p50_ms']:8.2f} {r['p95_ms']:8.2f} "
             f"{r['p99_ms']:8.2f} {r['errors']:7d} {r['ratio_to_ceiling']:7.1%}"
         )
+    files.print_rows(report["files"])
     print(f"worker RSS (MB): {', '.join(f'{x:.0f}' for x in report['worker_rss_mb'])}")
     print(f"ledger holds after the run: {report['ledger_holds']}")
     print(f"not measured (endpoints not built yet): {', '.join(report['not_measured'])}")

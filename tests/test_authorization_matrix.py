@@ -15,6 +15,7 @@ Afterwards everything of A's reads back exactly as before.
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 
@@ -43,6 +44,21 @@ ACCOUNTS = "/users/<int:user_id>/accounts/"
 CATEGORY = "/categories/<int:category_id>"
 TRANSACTION = "/users/<int:user_id>/transactions/<int:transaction_id>"
 TRANSACTIONS = "/users/<int:user_id>/transactions/"
+IMPORT = "/users/<int:user_id>/accounts/<int:account_id>/import"
+EXPORT = "/users/<int:user_id>/transactions/export"
+RULES = "/users/<int:user_id>/rules/"
+RULE = "/users/<int:user_id>/rules/<int:rule_id>"
+#: Files for the upload cases, by name: a fresh stream for each request.
+UPLOADS = {
+    "statement": lambda: (io.BytesIO(b"Date,Description,Amount\n2025-01-02,B's,-1.00\n"), "s.csv"),
+    "backup": lambda: (
+        io.BytesIO(
+            b'{"format": "finance-tracker-backup", "version": 1, "exported_at": "x",'
+            b' "accounts": [], "categories": [], "transactions": []}'
+        ),
+        "backup.json",
+    ),
+}
 RECONCILE = "/users/<int:user_id>/accounts/<int:account_id>/reconcile"
 RATES = "/users/<int:user_id>/rates/"
 RATE = "/users/<int:user_id>/rates/<int:rate_id>"
@@ -370,6 +386,35 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         Case("/users/{a}/reports/top-payees?start_date=2020-01-01&end_date=2030-01-01", 403),
     ],
     # -- operations: no user, no data ---------------------------------------------------------
+    # -- import, export, backup --------------------------------------------------------------
+    (IMPORT, "POST"): [
+        Case("/users/{a}/accounts/{a_acc}/import", 403, form={"file": "statement"}),
+        Case("/users/{b}/accounts/{a_acc}/import", 404, form={"file": "statement"}),
+    ],
+    (EXPORT, "GET"): [
+        Case("/users/{a}/transactions/export", 403),
+        Case("/users/{b}/transactions/export?account_id={a_acc}", 200),
+        Case("/users/{b}/transactions/export?format=json&account_id={a_acc}", 200),
+    ],
+    ("/users/me/export", "GET"): [Case("/users/me/export", 200)],
+    # -- rules --------------------------------------------------------------------------------
+    (RULES, "GET"): [Case("/users/{a}/rules/", 403)],
+    (RULES, "POST"): [
+        Case("/users/{a}/rules/", 403, json={"pattern": "x", "category_id": "{b_cat}"}),
+        Case("/users/{b}/rules/", 404, json={"pattern": "x", "category_id": "{a_cat}"}),
+    ],
+    (RULE, "GET"): [Case("/users/{a}/rules/{a_rule}", 403), Case("/users/{b}/rules/{a_rule}", 404)],
+    (RULE, "PUT"): [Case("/users/{b}/rules/{a_rule}", 404, json={"pattern": "y"})],
+    (RULE, "PATCH"): [
+        Case("/users/{a}/rules/{a_rule}", 403, json={"pattern": "y"}),
+        Case("/users/{b}/rules/{a_rule}", 404, json={"pattern": "y"}),
+    ],
+    (RULE, "DELETE"): [Case("/users/{b}/rules/{a_rule}", 404)],
+    ("/users/<int:user_id>/rules/apply", "POST"): [
+        Case("/users/{a}/rules/apply", 403, json={}),
+        Case("/users/{b}/rules/apply", 200, json={}),
+    ],
+    ("/users/me/import", "POST"): [Case("/users/me/import", 409, form={"file": "backup"})],
     ("/healthz", "GET"): [Case("/healthz?user_id={a}", 422)],
     ("/readyz", "GET"): [Case("/readyz?user_id={a}", 422)],
     ("/", "GET"): [Case("/?user_id={a}", 422)],
@@ -418,6 +463,7 @@ def snapshot(a) -> dict:
         "accounts": a.get(a.url("accounts") + "?limit=1000").json,
         "categories": a.get("/categories/?limit=1000").json,
         "transactions": a.get(a.url("transactions") + "?limit=1000").json,
+        "rules": a.get(a.url("rules") + "?limit=1000").json,
         "rates": a.get(a.url("rates") + "?limit=1000").json,
         "recurring": a.get(a.url("recurring") + "?limit=1000").json,
         "budgets": a.get(a.url("budgets") + "?limit=1000").json,
@@ -433,6 +479,7 @@ def scenario(make_user):
     a_cat = a.category(name="A private")
     a_txn = a.transaction(a_acc, amount="25.00", category_id=a_cat["id"], payee="A's landlord")
     a.transaction(a_acc, amount="10.00", type="transfer", transfer_account_id=a_acc2["id"])
+    a_rule = a.post(a.url("rules"), json={"pattern": "landlord", "category_id": a_cat["id"]})
     a_rate = a.post(
         a.url("rates"), json={"base": "USD", "quote": "EUR", "date": "2026-11-30", "rate": "0.92"}
     ).json
@@ -453,6 +500,7 @@ def scenario(make_user):
         "a_acc2": a_acc2["id"],
         "a_cat": a_cat["id"],
         "a_txn": a_txn["id"],
+        "a_rule": a_rule.json["id"],
         "a_rate": a_rate["id"],
         "a_rec": a_rec["id"],
         "a_budget": a.post(a.url("budgets"), json=fill(BUDGET_BODY, {"a_cat": a_cat["id"]})).json[
@@ -490,6 +538,9 @@ def test_user_b_cannot_read_or_touch_anything_of_user_a(client, scenario):
                 kwargs["json"] = fill(case.json, ids)
             if case.form is not None:
                 kwargs["data"] = fill(case.form, ids)
+                if "file" in kwargs["data"]:
+                    kwargs["data"]["file"] = UPLOADS[kwargs["data"]["file"]]()
+                    kwargs["content_type"] = "multipart/form-data"
             response = client.open(path, method=method, **kwargs)
             label = f"{method} {path} {kwargs.get('json') or kwargs.get('data') or ''}"
             if response.status_code != case.status:

@@ -80,6 +80,9 @@ SEMANTIC_RULES = (
     "give its amount in",  # moving a transaction to another currency needs its amount there
     "Too long once its Unicode form is normalised",
     "Idempotency-Key was already used",  # the same generated key with another body
+    "No column named",  # an import's column names an absent CSV header
+    "Not a valid regular expression",  # a rule's regex pattern
+    "Must not be below min_amount",  # a rule's amount range
     "transfer_amount",  # needed between currencies, equal to amount within one, transfers only
     "Only transfers have a transfer_status",
     "Only a reconcile of the account marks",
@@ -107,6 +110,9 @@ def valid_data_is_accepted(ctx, response, case):
         return None  # a generated ETag that is not the row's current one
     if response.status_code == 422:
         body = response.json()
+        errors = body.get("errors") or {}
+        if "rows" in errors or "file" in errors or "file" in errors.get("json", {}):
+            return None  # an uploaded file's content: nothing JSON Schema can say of it
         messages = error_messages(body.get("errors")) or [body["message"]]
         unexplained = [m for m in messages if not any(rule in m for rule in SEMANTIC_RULES)]
         if unexplained:

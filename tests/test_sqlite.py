@@ -141,3 +141,38 @@ def test_a_balance_pushed_beyond_its_bound_is_422_on_sqlite(sqlite_app, sqlite_u
     )
     assert response.status_code == 422
     assert sqlite_user.delete(sqlite_user.url("accounts", full["id"])).status_code == 204
+
+
+def test_import_export_and_rules_on_sqlite(sqlite_app, sqlite_user):
+    """The bulk insert's other path (a Core executemany instead of COPY), dedup and export."""
+    import io
+
+    user = sqlite_user
+    account = user.account(name="Imported", opening_balance="0.00")
+    food = user.category(name="Food on SQLite")
+    assert (
+        user.post(
+            user.url("rules"), json={"pattern": "café", "category_id": food["id"]}
+        ).status_code
+        == 201
+    )
+    data = (
+        "Date,Description,Amount\n"
+        "2025-01-02,Café,-3.50\n2025-01-02,Café,-3.50\n2025-01-03,Pay,100\n"
+    )
+
+    def send():
+        return user.client.post(
+            f"/users/{user.id}/accounts/{account['id']}/import",
+            data={"file": (io.BytesIO(data.encode()), "s.csv")},
+            headers=user.headers,
+            content_type="multipart/form-data",
+        )
+
+    assert (send().json["added"], send().json["duplicates"]) == (3, 3)
+    assert user.balance(account) == "93.00"
+    rows = user.get(user.url("transactions") + "?q=Caf").json
+    assert [row["category_id"] for row in rows] == [food["id"], food["id"]]
+    exported = user.get(user.url("transactions") + "export").get_data(as_text=True)
+    assert exported.count("\r\n") == 4 and "-3.50" in exported
+    assert verify(sqlite_app) == []

@@ -53,3 +53,7 @@ class PreconditionFailed(APIError):
 
 class Unprocessable(APIError):
     code = 422
+
+
+class PayloadTooLarge(APIError):
+    code = 413

@@ -8,3 +8,9 @@ events = Namespace()
 #: Sent by app.users.service.register with `user_id`, inside the registration's database
 #: transaction: app.categories gives the new user the default categories.
 user_registered = events.signal("user-registered")
+
+#: Sent by app.imports (and app.transactions, when asked with apply_rules=true) with `user_id`
+#: and `rows`, a list of dicts with description, payee, amount (a positive Decimal) and
+#: category_id, before they are posted: app.rules sets category_id where it is None and a rule
+#: of the user's matches.
+categorise = events.signal("categorise")

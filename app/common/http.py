@@ -1,6 +1,8 @@
 """Request and response rules that hold for every endpoint.
 
 - a body must be JSON (415 otherwise), except where a view class lists what it `accepts`;
+- a body is at most MAX_CONTENT_LENGTH bytes (413), except where a view class names a larger
+  limit's setting in `body_limit` (uploads: MAX_UPLOAD_SIZE);
 - ids in paths are 32-bit: a larger one is a 404 rather than a database error;
 - a query parameter that the operation does not read is a 422 naming it;
 - the `Bearer` auth scheme is read in any case (RFC 7235 §2.1), as flask-jwt-extended does not;
@@ -85,6 +87,16 @@ def refuse_unread_query() -> None:
     abort(422, errors={"query": {name: ["Unknown field."]}})
 
 
+def view_body_limit() -> None:
+    """A view class with `body_limit = "SETTING"` takes bodies up to that setting's size instead
+    of MAX_CONTENT_LENGTH (the limit for JSON); Werkzeug enforces it while reading (413)."""
+    view_class = getattr(current_app.view_functions.get(request.endpoint), "view_class", None)
+    setting = getattr(view_class, "body_limit", None)
+    if setting is not None:
+        request.max_content_length = current_app.config[setting]
+        request.max_form_memory_size = current_app.config[setting]
+
+
 def check_chunked_body_size() -> None:
     """A chunked body has no Content-Length to refuse up front, and Werkzeug quietly cuts such
     a stream at MAX_CONTENT_LENGTH: read it (never past the limit) and refuse it if it got there.
@@ -141,6 +153,7 @@ def register_http_rules(app: Flask) -> None:
     app.url_map.strict_slashes = False
     app.before_request(method_not_allowed_without_slash)
     app.before_request(check_content_type)
+    app.before_request(view_body_limit)
     app.before_request(check_chunked_body_size)
     app.before_request(refuse_unread_query)
     app.before_request(bearer_scheme_any_case)

@@ -21,12 +21,14 @@ so the rows and the balances they move are written together or not at all.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy import delete, exists, insert, or_, select, update
+from sqlalchemy.exc import DBAPIError
 
 from app.accounts.models import Account
 from app.common import money
@@ -63,6 +65,7 @@ __all__ = [
     "open_account",
     "post",
     "post_many",
+    "post_rows",
     "rebuild",
     "reconcile",
     "reverse",
@@ -395,6 +398,132 @@ def post_many(user_id: int, entries: Sequence[tuple]) -> None:
     db.session.add_all(txn for txn, *_ in entries)
     db.session.flush()
     count_transactions(user_id, len(entries))
+
+
+def post_rows(user_id: int, rows: Sequence[dict[str, Any]]) -> None:
+    """Record many new transactions of one user in bulk (imports, restores): as `post_many`,
+    but each row is a dict of Transaction columns, the same keys in every row, with `amount`
+    (and a transfer's `transfer_amount`, if any) a Decimal; inserted by COPY (PostgreSQL) or a
+    multi-row INSERT, not an ORM object each (a 100,000-row import in seconds, not minutes).
+    `status` defaults to pending and a transfer's `transfer_status` to its status; a restore
+    may give any status, reconciled included (it was, where the backup came from). The rows'
+    ids are not read back."""
+    if not rows:
+        return
+    for row in rows:
+        check_shape(row["type"], row["account_id"], row.get("transfer_account_id"))
+        check_side_status(row["type"], row.get("transfer_status"))
+    used = {i for row in rows for i in (row["account_id"], row.get("transfer_account_id")) if i}
+    accounts = lock_accounts(user_id, used)
+    for account_id in sorted(used):
+        if accounts[account_id].archived:
+            raise Unprocessable(
+                f"Account {account_id} is archived and takes no new transactions.",
+                field="account_id",
+            )
+    now = utcnow()
+    values = []
+    changes: list[Move] = []
+    for row in rows:
+        type_, source, destination = row["type"], row["account_id"], row.get("transfer_account_id")
+        currency = accounts[source].currency
+        minor = minor_units(row["amount"], currency, "amount")
+        status = row.get("status") or "pending"
+        side: dict[str, Any] = {
+            "transfer_amount": None,
+            "transfer_currency": None,
+            "transfer_status": None,
+        }
+        if type_ == "transfer":
+            side = transfer_side(row, accounts[destination].currency, currency, minor, status)
+        for index, (account_id, delta) in enumerate(
+            effects(type_, source, destination, minor, side["transfer_amount"])
+        ):
+            changes.append((account_id, delta, (status, side["transfer_status"])[index]))
+        values.append(
+            {
+                **row,
+                **side,
+                "user_id": user_id,
+                "transfer_account_id": destination,
+                "amount": minor,
+                "currency": currency,
+                "amount_scaled": money.to_common_scale(minor, currency),
+                "status": status,
+                "created_at": row.get("created_at") or now,
+                "updated_at": row.get("updated_at") or now,
+            }
+        )
+    insert_many(values)
+    apply(changes)
+    count_transactions(user_id, len(values))
+
+
+def transfer_side(
+    row: dict[str, Any], currency: str, source_currency: str, minor: int, status: str
+) -> dict[str, Any]:
+    """A bulk transfer's destination side, by set_destination's rules."""
+    given = row.get("transfer_amount")
+    if given is not None:
+        arrived = minor_units(given, currency, "transfer_amount")
+        if arrived <= 0 or (currency == source_currency and arrived != minor):
+            raise Unprocessable(
+                "transfer_amount must be positive, and equal amount within one currency.",
+                field="transfer_amount",
+            )
+    elif currency == source_currency:
+        arrived = minor
+    else:
+        raise Unprocessable(
+            f"A transfer from {source_currency} to {currency} needs transfer_amount.",
+            field="transfer_amount",
+        )
+    return {
+        "transfer_amount": arrived,
+        "transfer_currency": currency,
+        "transfer_status": row.get("transfer_status") or status,
+    }
+
+
+#: COPY's text format: these characters are written as escapes.
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_field(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(COPY_ESCAPES)
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def insert_many(values: list[dict[str, Any]]) -> None:
+    """INSERT the transaction rows (dicts with the same keys): on PostgreSQL by COPY, four times
+    faster than multi-row INSERTs for 100,000 rows; elsewhere a Core executemany, which
+    SQLAlchemy batches into multi-row VALUES. Both in the session's transaction."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        db.session.execute(insert(Transaction.__table__), values)
+        return
+    columns = list(values[0])
+    body = io.StringIO()
+    for row in values:
+        body.write("\t".join(copy_field(row[name]) for name in columns))
+        body.write("\n")
+    body.seek(0)
+    statement = f"COPY transactions ({', '.join(columns)}) FROM STDIN"
+    dbapi = connection.connection.driver_connection
+    try:
+        with dbapi.cursor() as cursor:
+            cursor.copy_expert(statement, body)
+    except dbapi.Error as error:
+        # As SQLAlchemy would wrap it (an IntegrityError for a constraint), so that app.errors
+        # answers it like any other statement's.
+        raise DBAPIError.instance(statement, None, error, dbapi.Error) from error
 
 
 #: What a reconciled side keeps unless the change is forced: what its statement showed. Both

@@ -1,5 +1,6 @@
 """/users/{user_id}/transactions/ — the caller's income, expenses and transfers."""
 
+from flask import Response, stream_with_context
 from flask.views import MethodView
 
 from app import idempotency
@@ -7,11 +8,13 @@ from app.common.api import Blueprint, commits
 from app.common.auth import current_user, get_owned
 from app.common.pagination import TOTAL_COUNT_HEADER, paginate
 from app.idempotency import IdempotencyHeadersSchema
-from app.transactions import queries, service
+from app.transactions import export, queries, service
 from app.transactions.models import Transaction
 from app.transactions.schemas import (
     ForceArgsSchema,
+    TransactionCreateArgsSchema,
     TransactionCreateSchema,
+    TransactionExportArgsSchema,
     TransactionQueryArgsSchema,
     TransactionSchema,
     TransactionUpdateSchema,
@@ -42,13 +45,14 @@ class TransactionList(MethodView):
         return items, 200, headers
 
     @blp.login_required(owner=True)
+    @blp.arguments(TransactionCreateArgsSchema, location="query")
     @blp.arguments(TransactionCreateSchema)
     @blp.arguments(IdempotencyHeadersSchema, location="headers")
     @blp.response(201, TransactionSchema)
     @blp.alt_response(404, description=NOT_FOUND)
     @blp.alt_response(409, description="A request with this Idempotency-Key is still running")
     @commits
-    def post(self, data, headers, user_id):
+    def post(self, args, data, headers, user_id):
         """Record a transaction; its accounts' balances change with it
 
         With an `Idempotency-Key` header, a retry of the same request returns the first
@@ -57,8 +61,38 @@ class TransactionList(MethodView):
         replay = idempotency.replay_or_claim(user_id, headers.get("idempotency_key"))
         if replay is not None:
             return replay
-        txn = service.create(user_id, **data)
+        txn = service.create(user_id, **data, apply_rules=args["apply_rules"])
         return idempotency.record(TransactionSchema().dump(txn), 201)
+
+
+@blp.route("/export")
+class TransactionExport(MethodView):
+    @blp.login_required(owner=True)
+    @blp.arguments(TransactionExportArgsSchema, location="query")
+    @blp.response(
+        200,
+        description="format=csv: text/csv, RFC 4180 with a header row (see the description); "
+        "format=json: application/json, an array of transactions.",
+        content_type="text/csv",
+    )
+    def get(self, args, user_id):
+        """Export the caller's transactions (the list's filters and sort) as CSV or JSON
+
+        Streamed, every matching transaction. CSV columns: id, date, type, amount (signed as
+        it moves account_id's balance: income positive, expense and transfer negative),
+        currency, account_id, transfer_account_id, category_id, description, payee, import_id.
+        Importing the CSV into an account reads back date, amount, description, payee and
+        import_id (a transfer comes back as income or expense of that one account).
+        """
+        if args["format"] == "json":
+            body, mimetype, name = export.json_chunks(user_id, args), "application/json", "json"
+        else:
+            body, mimetype, name = export.csv_lines(user_id, args), "text/csv", "csv"
+        return Response(
+            stream_with_context(body),
+            mimetype=mimetype,
+            headers={"Content-Disposition": f'attachment; filename="transactions.{name}"'},
+        )
 
 
 @blp.route("/<int:transaction_id>")

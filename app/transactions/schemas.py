@@ -1,6 +1,6 @@
 """Transaction schemas: create, update (partial), list query arguments, output."""
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, ValidationError, fields, validate, validates_schema
 
 from app.common import money
 from app.common.schemas import (
@@ -403,3 +403,35 @@ class TransactionQueryArgsSchema(PageArgsSchema):
             raise ValidationError(
                 "Use category_id or uncategorized=true, not both.", "uncategorized"
             )
+
+
+class TransactionExportArgsSchema(TransactionQueryArgsSchema):
+    """The list's filters and sort, without paging: every matching transaction."""
+
+    class Meta:
+        unknown = RAISE
+        exclude = ("skip", "limit")
+
+    format = fields.String(
+        load_default="csv",
+        validate=validate.OneOf(("csv", "json")),
+        metadata={
+            "description": "csv: RFC 4180 (CRLF line ends, a header row), which the import "
+            "reads back; json: an array of transactions as the list shows them."
+        },
+    )
+    order = fields.String(
+        load_default="asc",
+        validate=validate.OneOf(("asc", "desc")),
+        metadata={"description": "asc (the default: oldest first) or desc; ties sort by id."},
+    )
+
+
+class TransactionCreateArgsSchema(Schema):
+    apply_rules = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "true: without a category_id, the first of your rules that matches "
+            "(/users/{user_id}/rules/) gives it one."
+        },
+    )

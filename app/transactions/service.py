@@ -14,6 +14,7 @@ from app.categories.models import Category
 from app.common import money
 from app.common.auth import get_owned
 from app.common.errors import Unprocessable
+from app.common.events import categorise
 from app.common.unset import UNSET
 from app.extensions import db
 from app.transactions.models import Transaction, TransactionSplit, TransactionTag
@@ -32,6 +33,7 @@ def create(
     payee: str | None = None,
     category_id: int | None = None,
     transfer_account_id: int | None = None,
+    apply_rules: bool = False,
     transfer_amount: Decimal | None = None,
     status: str = "pending",
     transfer_status: str | None = None,
@@ -42,6 +44,11 @@ def create(
     """Record a transaction; a new one is pending unless `status` says cleared (it is in the
     tracker, not yet seen at the bank), and a transfer's destination side has its status."""
     check_category(user_id, category_id)
+    if apply_rules and category_id is None and not splits:
+        # The user's rules (app.rules) may give it a category.
+        row = {"description": description, "payee": payee, "amount": amount, "category_id": None}
+        categorise.send("transactions", user_id=user_id, rows=[row])
+        category_id = row["category_id"]
     check_splits(user_id, type, category_id, splits)
     txn = Transaction(
         user_id=user_id,

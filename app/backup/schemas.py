@@ -1,0 +1,218 @@
+"""The backup document, version 1: what GET /users/me/export writes and POST /users/me/import
+reads. Ids are the exporting instance's; a restore gives new ones and keeps the links."""
+
+from flask_smorest.fields import Upload
+from marshmallow import fields, validate
+
+from app.accounts.models import ACCOUNT_TYPES
+from app.categories.models import CATEGORY_KINDS
+from app.common.schemas import (
+    MONEY_OUT,
+    CalendarDate,
+    Currency,
+    Id,
+    Money,
+    Name,
+    Schema,
+    Text,
+)
+from app.rules.models import RULE_FIELDS, RULE_MATCHES
+from app.transactions.models import STATUSES, TRANSACTION_TYPES
+
+FORMAT = "finance-tracker-backup"
+VERSION = 1
+IN_BACKUP = "Its id in the backup (links from other rows use it)."
+
+
+class BackupAccountSchema(Schema):
+    id = Id(required=True, metadata={"description": IN_BACKUP})
+    name = Name(
+        required=True, metadata={"description": "The account's name.", "example": "Checking"}
+    )
+    type = fields.String(
+        required=True,
+        validate=validate.OneOf(ACCOUNT_TYPES),
+        metadata={"description": "checking, savings, credit_card, cash, investment, loan, other."},
+    )
+    currency = Currency(required=True, metadata={"description": "The account's currency."})
+    opening_balance = Money(
+        required=True,
+        metadata={"description": "The balance before its first transaction. " + MONEY_OUT},
+    )
+    balance = Money(
+        required=True,
+        metadata={
+            "description": "The balance when exported; a restore checks it comes out the "
+            "same. " + MONEY_OUT
+        },
+    )
+    cleared_balance = Money(
+        required=True,
+        metadata={"description": "Its cleared and reconciled transactions' balance. " + MONEY_OUT},
+    )
+    reconciled_balance = Money(
+        required=True,
+        metadata={"description": "Its reconciled transactions' balance. " + MONEY_OUT},
+    )
+    archived = fields.Boolean(required=True, metadata={"description": "Archived or not."})
+
+
+class BackupCategorySchema(Schema):
+    id = Id(required=True, metadata={"description": IN_BACKUP})
+    name = Name(
+        required=True, metadata={"description": "The category's name.", "example": "Groceries"}
+    )
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(CATEGORY_KINDS),
+        metadata={"description": "income or expense."},
+    )
+    parent_id = Id(
+        required=True, allow_none=True, metadata={"description": "Its parent's backup id, or null."}
+    )
+
+
+class BackupTransactionSchema(Schema):
+    id = Id(required=True, metadata={"description": IN_BACKUP})
+    account_id = Id(required=True, metadata={"description": "Its account's backup id."})
+    transfer_account_id = Id(
+        required=True,
+        allow_none=True,
+        metadata={"description": "A transfer's destination account's backup id, or null."},
+    )
+    category_id = Id(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Its category's backup id, or null."},
+    )
+    type = fields.String(
+        required=True,
+        validate=validate.OneOf(TRANSACTION_TYPES),
+        metadata={"description": "income, expense or transfer."},
+    )
+    amount = Money(
+        required=True, positive=True, metadata={"description": "Always positive. " + MONEY_OUT}
+    )
+    currency = Currency(required=True, metadata={"description": "Its account's currency."})
+    transfer_amount = Money(
+        required=True,
+        allow_none=True,
+        positive=True,
+        metadata={"description": "A transfer's amount arrived, in its destination's currency."},
+    )
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(STATUSES),
+        metadata={"description": "pending, cleared or reconciled."},
+    )
+    transfer_status = fields.String(
+        required=True,
+        allow_none=True,
+        validate=validate.OneOf(STATUSES),
+        metadata={"description": "A transfer's destination side's status, or null."},
+    )
+    date = CalendarDate(date_only=True, required=True, metadata={"description": "Its date."})
+    description = Text(
+        required=True,
+        validate=validate.Length(max=500),
+        metadata={"description": "Free text.", "example": "Weekly groceries"},
+    )
+    payee = Text(
+        required=True,
+        allow_none=True,
+        validate=validate.Length(max=200),
+        metadata={
+            "description": "Who was paid, or who paid; null for nobody.",
+            "example": "Corner Grocery",
+        },
+    )
+    import_id = Text(
+        required=True,
+        allow_none=True,
+        validate=validate.Length(max=255),
+        metadata={
+            "description": "The bank's id (FITID) or the import's hash, or null.",
+            "example": "2025000017",
+        },
+    )
+
+
+class BackupRuleSchema(Schema):
+    id = Id(required=True, metadata={"description": IN_BACKUP})
+    category_id = Id(required=True, metadata={"description": "Its category's backup id."})
+    field = fields.String(
+        required=True,
+        validate=validate.OneOf(RULE_FIELDS),
+        metadata={"description": "any, description or payee."},
+    )
+    match = fields.String(
+        required=True,
+        validate=validate.OneOf(RULE_MATCHES),
+        metadata={"description": "contains or regex."},
+    )
+    pattern = Text(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "What it looks for.", "example": "grocer"},
+    )
+    min_amount = Money(
+        required=True, allow_none=True, metadata={"description": "Lower bound, or null."}
+    )
+    max_amount = Money(
+        required=True, allow_none=True, metadata={"description": "Upper bound, or null."}
+    )
+    priority = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=0, max=1_000_000),
+        metadata={"description": "Lower first."},
+    )
+
+
+class BackupSchema(Schema):
+    format = fields.String(
+        required=True,
+        validate=validate.Equal(FORMAT),
+        metadata={"description": f'Always "{FORMAT}".'},
+    )
+    version = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Equal(VERSION),
+        metadata={"description": f"The document's version: {VERSION}."},
+    )
+    exported_at = fields.String(
+        required=True, metadata={"description": "When it was written (ISO 8601, UTC)."}
+    )
+    accounts = fields.List(
+        fields.Nested(BackupAccountSchema), required=True, metadata={"description": "Accounts."}
+    )
+    categories = fields.List(
+        fields.Nested(BackupCategorySchema),
+        required=True,
+        metadata={"description": "Categories."},
+    )
+    transactions = fields.List(
+        fields.Nested(BackupTransactionSchema),
+        required=True,
+        metadata={"description": "Transactions, oldest first."},
+    )
+    rules = fields.List(
+        fields.Nested(BackupRuleSchema),
+        load_default=list,
+        metadata={"description": "Categorisation rules, in the order they are tried."},
+    )
+
+
+class RestoreFileSchema(Schema):
+    file = Upload(
+        required=True,
+        metadata={"description": "A backup document, as GET /users/me/export wrote it."},
+    )
+
+
+class RestoreResultSchema(Schema):
+    rules = fields.Integer(metadata={"description": "Rules restored."})
+    accounts = fields.Integer(metadata={"description": "Accounts restored."})
+    categories = fields.Integer(metadata={"description": "Categories restored."})
+    transactions = fields.Integer(metadata={"description": "Transactions restored."})

@@ -1,0 +1,185 @@
+"""Import a bank file into one account: read it (app.imports.csvfile / ofxfile), refuse it whole
+if a row is bad (unless told to skip bad rows), leave out the rows already imported, and post
+the rest through the ledger in the request's one transaction.
+
+No duplicates, even under concurrency: the account is locked (FOR UPDATE) before its existing
+import ids are read, so a second import of the same file waits for the first to commit, then
+finds every row there. The unique (account_id, import_id) constraint backs this up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, text
+
+from app import ledger
+from app.accounts.models import Account
+from app.common import money
+from app.common.auth import get_owned
+from app.common.errors import PayloadTooLarge, Unprocessable
+from app.common.events import categorise
+from app.extensions import db
+from app.imports import csvfile, files, ofxfile
+from app.imports.statement import Line, Statement, assign_import_ids
+from app.transactions.models import Transaction
+
+#: Bad rows listed in an answer (the first ones): a file of garbage answers in kilobytes.
+MAX_LISTED_ERRORS = 1000
+#: How many import ids one SELECT looks up (bind parameters per statement stay modest).
+LOOKUP_CHUNK = 5000
+
+
+def too_many_rows(limit: int) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"The file has more than {limit} rows, the most one import takes (IMPORT_MAX_ROWS): "
+        "split it.",
+        field="file",
+    )
+
+
+def read_statement(
+    data: bytes,
+    *,
+    filename: str | None,
+    file_format: str | None,
+    encoding: str | None,
+    csv_options: csvfile.CSVOptions,
+) -> Statement:
+    max_rows = current_app.config["IMPORT_MAX_ROWS"]
+    kind = file_format or files.sniff_format(data, filename)
+    if not data.strip():
+        raise files.refuse("The file is empty.")
+    if kind == "ofx":
+        statement = ofxfile.read(data, max_rows, too_many_rows)
+        statement.detected = {"format": "ofx", **statement.detected}
+        return statement
+    decoded = files.decode(data, encoding)
+    statement = csvfile.read(decoded.text, csv_options, max_rows, too_many_rows)
+    statement.detected = {"format": "csv", "encoding": decoded.encoding, **statement.detected}
+    return statement
+
+
+def import_file(
+    user_id: int,
+    account_id: int,
+    data: bytes,
+    *,
+    filename: str | None = None,
+    file_format: str | None = None,
+    encoding: str | None = None,
+    csv_options: csvfile.CSVOptions | None = None,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+) -> dict[str, Any]:
+    """`{added, duplicates, errors, detected}`; a 422 holding every bad row's problem, and
+    nothing written, when a row is bad and `skip_invalid` is false."""
+    account = get_owned(Account, account_id, user_id)
+    check_open(account)
+    statement = read_statement(
+        data,
+        filename=filename,
+        file_format=file_format,
+        encoding=encoding,
+        csv_options=csv_options or csvfile.CSVOptions(),
+    )
+    if statement.currency and statement.currency != account.currency:
+        raise files.refuse(
+            f"The statement is in {statement.currency} and account {account.id} holds "
+            f"{account.currency}."
+        )
+    lines = checked_lines(statement, account.currency)
+    listed = statement.errors[:MAX_LISTED_ERRORS]
+    if statement.errors and not skip_invalid:
+        # The message is the first row's problem (app.errors); `errors.rows` lists them.
+        raise Unprocessable("", errors={"rows": listed})
+    assign_import_ids(lines)
+    # Lock, then look: a concurrent import of the same file waits here for the first to commit.
+    account = ledger.lock_accounts(user_id, [account_id])[account_id]
+    check_open(account)
+    new, duplicates = leave_out_imported(account_id, lines)
+    rows = [
+        {
+            "type": "income" if line.amount > 0 else "expense",
+            "account_id": account_id,
+            "transfer_account_id": None,
+            "category_id": None,
+            "amount": abs(line.amount),
+            "date": line.date,
+            "description": line.description,
+            "payee": line.payee,
+            "import_id": line.import_id,
+        }
+        for line in new
+    ]
+    # Rules (app.rules) give uncategorised rows their category.
+    categorise.send("imports", user_id=user_id, rows=rows)
+    if not dry_run:
+        ledger.post_rows(user_id, rows)
+        refresh_statistics(len(rows))
+    return {
+        "added": len(rows),
+        "duplicates": duplicates,
+        "errors": listed,
+        "skipped": len(statement.errors),
+        "detected": statement.detected,
+    }
+
+
+def check_open(account: Account) -> None:
+    if account.archived:
+        raise Unprocessable(
+            f"Account {account.id} is archived and takes no new transactions.", field="account_id"
+        )
+
+
+def checked_lines(statement: Statement, currency: str) -> list[Line]:
+    """The lines whose currency and amount fit the account; the others become row errors."""
+    good = []
+    for line in statement.lines:
+        if line.currency and line.currency != currency:
+            statement.error(
+                line.row, f"The row is in {line.currency}; the account holds {currency}."
+            )
+            continue
+        try:
+            money.to_minor(abs(line.amount), currency)
+        except money.MoneyError as exc:
+            statement.error(line.row, str(exc))
+            continue
+        good.append(line)
+    statement.errors.sort(key=lambda error: error["row"])
+    return good
+
+
+def leave_out_imported(account_id: int, lines: list[Line]) -> tuple[list[Line], int]:
+    """(the lines not yet on the account, how many were), a repeated id within the file
+    counting as already there."""
+    ids = [line.import_id for line in lines]
+    existing: set[str] = set()
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        chunk = ids[start : start + LOOKUP_CHUNK]
+        existing.update(
+            db.session.scalars(
+                select(Transaction.import_id).where(
+                    Transaction.account_id == account_id, Transaction.import_id.in_(chunk)
+                )
+            )
+        )
+    new = []
+    for line in lines:
+        if line.import_id in existing:
+            continue
+        existing.add(line.import_id)
+        new.append(line)
+    return new, len(lines) - len(new)
+
+
+def refresh_statistics(added: int) -> None:
+    """After a large import, fresh planner statistics: a list planned on the old row counts may
+    pick a plan made for a table a fraction of the size. (ANALYZE runs inside the transaction
+    and counts its own new rows; autovacuum may be off or late.)"""
+    threshold = current_app.config["IMPORT_ANALYZE_ROWS"]
+    if added >= threshold and db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE transactions"))

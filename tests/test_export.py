@@ -1,0 +1,110 @@
+"""Transaction export: CSV (RFC 4180) and JSON, the list's filters, streaming, and the CSV read
+back by the import exactly."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from tests.test_imports import listed, upload
+
+TRICKY = [
+    ("income", "2500.00", "2025-01-31", "Salary, January", 'ACME "Widgets" Ltd'),
+    ("expense", "12.34", "2025-02-01", "Café Größenwahn", None),
+    ("expense", "0.01", "2025-02-01", "Path C:\\temp\\x; a \\N lookalike", "Ünïcødé ☕"),
+    ("expense", "0.01", "2025-02-01", "Path C:\\temp\\x; a \\N lookalike", "Ünïcødé ☕"),
+    ("income", "99999.99", "2025-03-15", "", "Nobody"),
+]
+
+
+def export(user, **query):
+    return user.get(user.url("transactions") + "export", query_string=query)
+
+
+def make_history(user, account):
+    for type_, amount, day, description, payee in TRICKY:
+        user.transaction(
+            account, amount=amount, type=type_, date=day, description=description, payee=payee
+        )
+
+
+def comparable(rows: list[dict]) -> list[tuple]:
+    return sorted(
+        (row["date"], row["type"], row["amount"], row["description"], row["payee"]) for row in rows
+    )
+
+
+def test_csv_is_rfc_4180(user):
+    account = user.account(opening_balance="0.00")
+    make_history(user, account)
+    response = export(user)
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    body = response.get_data(as_text=True)
+    assert body.startswith("id,date,type,amount,currency,")
+    assert body.endswith("\r\n") and "\n" not in body.replace("\r\n", "")
+    assert '"ACME ""Widgets"" Ltd"' in body  # quotes doubled inside a quoted field
+    rows = list(csv.DictReader(io.StringIO(body, newline="")))
+    assert len(rows) == len(TRICKY)
+    assert [row["date"] for row in rows] == sorted(row["date"] for row in rows)  # oldest first
+    assert rows[0]["amount"] == "2500.00" and rows[1]["amount"] == "-12.34"
+
+
+def test_csv_round_trips_through_the_importer(user):
+    source = user.account(name="Source", opening_balance="0.00")
+    make_history(user, source)
+    body = export(user, account_id=source["id"]).get_data()
+    target = user.account(name="Target", opening_balance="0.00")
+    response = upload(user, target, body, "transactions.csv")
+    assert response.status_code == 200, response.json
+    assert (response.json["added"], response.json["duplicates"]) == (len(TRICKY), 0)
+    assert comparable(listed(user, account_id=target["id"])) == comparable(
+        listed(user, account_id=source["id"])
+    )
+    assert user.balance(target) == user.balance(source)
+    # What came in with an import id keeps it: exporting again and importing adds nothing.
+    again = upload(user, target, export(user, account_id=target["id"]).get_data())
+    assert (again.json["added"], again.json["duplicates"]) == (0, len(TRICKY))
+
+
+def test_imported_ids_survive_the_round_trip(user):
+    bank = user.account(name="Bank", opening_balance="0.00")
+    data = b"Date,Description,Amount,Import ID\n2025-01-02,Coffee,-3.00,BANK-1\n"
+    assert upload(user, bank, data).json["added"] == 1
+    body = export(user).get_data(as_text=True)
+    assert "BANK-1" in body
+    copy = user.account(name="Copy", opening_balance="0.00")
+    assert upload(user, copy, body.encode()).json["added"] == 1
+    assert upload(user, bank, body.encode()).json["duplicates"] == 1
+
+
+def test_json_export_with_the_list_filters(user):
+    account = user.account(opening_balance="0.00")
+    make_history(user, account)
+    response = export(user, format="json", transaction_type="income", order="desc")
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    rows = json.loads(response.get_data())
+    assert [row["amount"] for row in rows] == ["99999.99", "2500.00"]
+    assert all(row["type"] == "income" for row in rows)
+    assert export(user, format="json", q="nothing matches").get_json() == []
+
+
+def test_export_refuses_paging_and_unknown_parameters(user, other_user):
+    assert export(user, limit=10).status_code == 422
+    assert export(user, format="xml").status_code == 422
+    response = user.get(f"/users/{other_user.id}/transactions/export")
+    assert response.status_code == 403
+
+
+def test_export_streams_in_batches(app, user):
+    account = user.account(opening_balance="0.00")
+    lines = ["Date,Description,Amount"] + [f"2025-01-01,Row {i},-1.00" for i in range(4500)]
+    assert upload(user, account, "\n".join(lines).encode()).json["added"] == 4500
+    response = export(user)
+    assert response.is_streamed
+    chunks = list(response.response)
+    assert len(chunks) >= 3  # the header and the rows come a batch at a time, not as one body
+    assert sum(chunk.count(b"\r\n") for chunk in chunks) == 4501
