@@ -31,8 +31,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
-# A name of its own, so that a run left half-way (a killed pytest) is cleaned up by the next.
-PROJECT = "finance-systemtest"
+#: One project per run: two runs on one Docker engine (two clones, two engineers) never touch
+#: each other's containers; one left half-way by a killed pytest is removed by the next run
+#: (remove_stale_projects).
+PROJECT_PREFIX = "finance-systemtest-"
+PROJECT = f"{PROJECT_PREFIX}{os.getpid()}"
 # variable -> (official image, stand-in from docker/local-images.sh)
 IMAGES = {
     "PYTHON_IMAGE": "python:3.11-slim",
@@ -87,6 +90,29 @@ def choose_images() -> dict[str, str]:
         standins = dict(line.split("=", 1) for line in built.split())
         chosen |= {name: standins[name] for name in missing}
     return chosen
+
+
+def remove_stale_projects() -> None:
+    """Take down every earlier run's project whose pytest process is gone."""
+    listed = run("docker", "compose", "ls", "--all", "--format", "json", timeout=60).stdout
+    for project in json.loads(listed or "[]"):
+        name = project["Name"]
+        suffix = name.removeprefix(PROJECT_PREFIX)
+        if name == suffix or not suffix.isdigit() or Path(f"/proc/{suffix}").exists():
+            continue
+        run(
+            "docker",
+            "compose",
+            "--project-name",
+            name,
+            "down",
+            "--volumes",
+            "--remove-orphans",
+            "--timeout",
+            "5",
+            timeout=120,
+            check=False,
+        )
 
 
 class Compose:
@@ -213,7 +239,7 @@ def test_the_compose_stack_serves_scales_and_keeps_its_data():
             **choose_images(),
         }
     )
-    compose("down", "--volumes", "--remove-orphans", "--timeout", "5", scale=True)
+    remove_stale_projects()
     volumes_before = set(run("docker", "volume", "ls", "--quiet", timeout=30).stdout.split())
     try:
         compose("build", timeout=1200)
