@@ -6,6 +6,7 @@ from app.common import money
 from app.common.schemas import (
     MONEY_OUT,
     MONEY_RULES,
+    NOT_BLANK,
     CalendarDate,
     Currency,
     Id,
@@ -103,7 +104,8 @@ class SplitOutSchema(Schema):
 def Tag(**kwargs):  # noqa: N802 - a field factory reads like a field class
     return TrimmedText(
         validate=validate.Length(min=1, max=50),
-        metadata={"description": "A tag.", "example": "vacation"},
+        # Not blank once trimmed, as the document says (" " would pass a bare minLength).
+        metadata={"description": "A tag.", "example": "vacation", "pattern": NOT_BLANK},
         **kwargs,
     )
 
