@@ -36,6 +36,14 @@ def sample(name: str) -> bytes:
     return (DATA / name).read_bytes()
 
 
+def test_imported_transactions_are_cleared(user):
+    account = user.account(name="Checking", opening_balance="10.00")
+    assert upload(user, account, sample("checking-us.csv"), "checking-us.csv").status_code == 200
+    assert {t["status"] for t in listed(user)} == {"cleared"}
+    shown = user.get(user.url("accounts", account["id"])).json
+    assert shown["cleared_balance"] == shown["balance"] != "10.00"
+
+
 def test_us_checking_csv(user):
     account = user.account(name="Checking", opening_balance="0.00")
     response = upload(user, account, sample("checking-us.csv"), "checking-us.csv")

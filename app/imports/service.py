@@ -110,6 +110,8 @@ def import_file(
             "description": line.description,
             "payee": line.payee,
             "import_id": line.import_id,
+            # The bank has it: an imported transaction is cleared, ready to reconcile.
+            "status": "cleared",
         }
         for line in new
     ]
