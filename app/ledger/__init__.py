@@ -293,16 +293,22 @@ def check_shape(type_: str, account_id: int, transfer_account_id: int | None) ->
         )
 
 
+def check_open(accounts: dict[int, Account], account_ids: Iterable[int], field: str) -> None:
+    """422 on `field` if an account about to take a new side of a transaction is archived."""
+    for account_id in sorted(account_ids):
+        if accounts[account_id].archived:
+            raise Unprocessable(
+                f"Account {account_id} is archived and takes no new transactions.", field=field
+            )
+
+
 def check_accounts(
     txn: Transaction, accounts: dict[int, Account], newly_used: Iterable[int]
 ) -> str:
     """The transaction's currency (its account's); 422 if a newly used account is archived."""
-    for account_id in sorted(newly_used):
-        if accounts[account_id].archived:
-            raise Unprocessable(
-                f"Account {account_id} is archived and takes no new transactions.",
-                field="account_id" if account_id == txn.account_id else "transfer_account_id",
-            )
+    newly_used = set(newly_used)
+    check_open(accounts, newly_used & {txn.account_id}, "account_id")
+    check_open(accounts, newly_used - {txn.account_id}, "transfer_account_id")
     return accounts[txn.account_id].currency
 
 
@@ -313,44 +319,65 @@ def set_amount(txn: Transaction, minor: int, currency: str) -> None:
     txn.amount_scaled = money.to_common_scale(minor, currency)
 
 
+def destination_side(
+    *,
+    amount: int,
+    currency: str,
+    destination: int,
+    destination_currency: str,
+    transfer_amount: Decimal | None,
+    kept: int | None = None,
+) -> int:
+    """What arrives at a transfer's destination, in minor units of its currency:
+    `transfer_amount` if given, else `kept` (the side as it was, when it stays in that
+    currency), else `amount` when both accounts hold one currency (422 otherwise)."""
+    if transfer_amount is not None:
+        minor = minor_units(transfer_amount, destination_currency, "transfer_amount")
+        if minor <= 0:
+            raise Unprocessable(
+                "Must be greater than zero; the type gives the direction.", field="transfer_amount"
+            )
+        if destination_currency == currency and minor != amount:
+            raise Unprocessable(
+                f"A transfer between two {currency} accounts moves one amount: transfer_amount "
+                "must equal amount, or be left out.",
+                field="transfer_amount",
+            )
+        return minor
+    if destination_currency == currency:
+        return amount
+    if kept is not None:
+        return kept
+    raise Unprocessable(
+        f"A transfer from {currency} to {destination_currency} needs transfer_amount: what "
+        f"arrives at account {destination}, in {destination_currency}.",
+        field="transfer_amount",
+    )
+
+
 def set_destination(
     txn: Transaction,
     accounts: dict[int, Account],
     transfer_amount: Decimal | None,
     kept: int | None = None,
 ) -> None:
-    """A transfer's destination side, in its account's currency: `transfer_amount` if given,
-    else `kept` (the side as it was, when it stays in that currency), else `amount` when both
-    accounts hold one currency. Income and expense have none (422 if one is given)."""
+    """A transfer's destination side (`destination_side`); income and expense have none (422
+    if one is given)."""
     if txn.type != "transfer":
         if transfer_amount is not None:
             raise Unprocessable("Only transfers have a transfer_amount.", field="transfer_amount")
         txn.transfer_amount = txn.transfer_currency = txn.transfer_status = None
         return
     currency = accounts[txn.transfer_account_id].currency
-    if transfer_amount is not None:
-        minor = minor_units(transfer_amount, currency, "transfer_amount")
-        if minor <= 0:
-            raise Unprocessable(
-                "Must be greater than zero; the type gives the direction.", field="transfer_amount"
-            )
-        if currency == txn.currency and minor != txn.amount:
-            raise Unprocessable(
-                f"A transfer between two {currency} accounts moves one amount: transfer_amount "
-                "must equal amount, or be left out.",
-                field="transfer_amount",
-            )
-    elif currency == txn.currency:
-        minor = txn.amount
-    elif kept is not None:
-        minor = kept
-    else:
-        raise Unprocessable(
-            f"A transfer from {txn.currency} to {currency} needs transfer_amount: what arrives "
-            f"at account {txn.transfer_account_id}, in {currency}.",
-            field="transfer_amount",
-        )
-    txn.transfer_amount, txn.transfer_currency = minor, currency
+    txn.transfer_amount = destination_side(
+        amount=txn.amount,
+        currency=txn.currency,
+        destination=txn.transfer_account_id,
+        destination_currency=currency,
+        transfer_amount=transfer_amount,
+        kept=kept,
+    )
+    txn.transfer_currency = currency
     if txn.transfer_status is None:
         txn.transfer_status = txn.status
 
@@ -415,12 +442,8 @@ def post_rows(user_id: int, rows: Sequence[dict[str, Any]]) -> None:
         check_side_status(row["type"], row.get("transfer_status"))
     used = {i for row in rows for i in (row["account_id"], row.get("transfer_account_id")) if i}
     accounts = lock_accounts(user_id, used)
-    for account_id in sorted(used):
-        if accounts[account_id].archived:
-            raise Unprocessable(
-                f"Account {account_id} is archived and takes no new transactions.",
-                field="account_id",
-            )
+    check_open(accounts, {row["account_id"] for row in rows}, "account_id")
+    check_open(accounts, used - {row["account_id"] for row in rows}, "transfer_account_id")
     now = utcnow()
     values = []
     changes: list[Move] = []
@@ -435,7 +458,17 @@ def post_rows(user_id: int, rows: Sequence[dict[str, Any]]) -> None:
             "transfer_status": None,
         }
         if type_ == "transfer":
-            side = transfer_side(row, accounts[destination].currency, currency, minor, status)
+            side = {
+                "transfer_amount": destination_side(
+                    amount=minor,
+                    currency=currency,
+                    destination=destination,
+                    destination_currency=accounts[destination].currency,
+                    transfer_amount=row.get("transfer_amount"),
+                ),
+                "transfer_currency": accounts[destination].currency,
+                "transfer_status": row.get("transfer_status") or status,
+            }
         for index, (account_id, delta) in enumerate(
             effects(type_, source, destination, minor, side["transfer_amount"])
         ):
@@ -457,32 +490,6 @@ def post_rows(user_id: int, rows: Sequence[dict[str, Any]]) -> None:
     insert_many(values)
     apply(changes)
     count_transactions(user_id, len(values))
-
-
-def transfer_side(
-    row: dict[str, Any], currency: str, source_currency: str, minor: int, status: str
-) -> dict[str, Any]:
-    """A bulk transfer's destination side, by set_destination's rules."""
-    given = row.get("transfer_amount")
-    if given is not None:
-        arrived = minor_units(given, currency, "transfer_amount")
-        if arrived <= 0 or (currency == source_currency and arrived != minor):
-            raise Unprocessable(
-                "transfer_amount must be positive, and equal amount within one currency.",
-                field="transfer_amount",
-            )
-    elif currency == source_currency:
-        arrived = minor
-    else:
-        raise Unprocessable(
-            f"A transfer from {source_currency} to {currency} needs transfer_amount.",
-            field="transfer_amount",
-        )
-    return {
-        "transfer_amount": arrived,
-        "transfer_currency": currency,
-        "transfer_status": row.get("transfer_status") or status,
-    }
 
 
 #: COPY's text format: these characters are written as escapes.
