@@ -12,33 +12,19 @@ from app.auth.schemas import TokenRequestSchema, TokenSchema
 from app.common.api import Blueprint, commits
 from app.common.auth import current_user
 from app.common.errors import Unauthorized
-from app.common.limits import failed_login_limit
-from app.extensions import db, limiter
+from app.common.limits import failed_login_limits
+from app.extensions import db
 
 blp = Blueprint("auth", __name__, url_prefix="/token", description="Log in and out")
 
 FORM = "application/x-www-form-urlencoded"
 
 
-def failed_login(response) -> bool:
-    """Only failed logins count towards the login limits."""
-    return response.status_code == 401
-
-
 @blp.route("")
 class Token(MethodView):
     #: The one endpoint that reads a form, not JSON (see app.common.content).
     accepts = (FORM, "multipart/form-data")
-    decorators = [
-        failed_login_limit(),
-        # Shared as well (though only here): of two shared limits the rate-limit headers
-        # describe the tighter, the per-user one.
-        limiter.shared_limit(
-            lambda: current_app.config["LOGIN_RATE_LIMIT_IP"],
-            scope="login-ip",
-            deduct_when=failed_login,
-        ),
-    ]
+    decorators = failed_login_limits()
 
     @blp.arguments(TokenRequestSchema, location="form")
     @blp.response(200, TokenSchema)

@@ -38,14 +38,27 @@ def caller_key() -> str:
     return "login-user:" + current_user().username_canonical
 
 
-def failed_login_limit():
-    """For POST /token: a 401 (wrong username or password) counts."""
-    return limiter.shared_limit(
-        user_limit,
-        scope=SCOPE_USER_PASSWORD,
-        key_func=login_username_key,
-        deduct_when=lambda response: response.status_code == 401,
-    )
+def failed_login(response) -> bool:
+    """Only failed logins (401: wrong username or password) count towards the login limits."""
+    return response.status_code == 401
+
+
+def failed_login_limits() -> list:
+    """For POST /token: per username (shared with the in-session checks) and per client IP.
+    Shared limits both: of two, the rate-limit headers describe the tighter, per-user one."""
+    return [
+        limiter.shared_limit(
+            user_limit,
+            scope=SCOPE_USER_PASSWORD,
+            key_func=login_username_key,
+            deduct_when=failed_login,
+        ),
+        limiter.shared_limit(
+            lambda: current_app.config["LOGIN_RATE_LIMIT_IP"],
+            scope="login-ip",
+            deduct_when=failed_login,
+        ),
+    ]
 
 
 def password_check_limit():
