@@ -52,6 +52,23 @@ def test_csv_is_rfc_4180(user):
     assert rows[0]["amount"] == "2500.00" and rows[1]["amount"] == "-12.34"
 
 
+def test_csv_carries_both_sides_of_a_transfer_and_their_statuses(user):
+    euros = user.account(name="Euros", currency="EUR", opening_balance="100.00")
+    dollars = user.account(name="Dollars", currency="USD")
+    body = {
+        "type": "transfer",
+        "transfer_account_id": dollars["id"],
+        "transfer_amount": "54.26",
+        "status": "cleared",
+        "transfer_status": "pending",
+    }
+    user.transaction(euros, amount="50.00", **body)
+    (row,) = csv.DictReader(io.StringIO(export(user).get_data(as_text=True), newline=""))
+    assert (row["amount"], row["currency"]) == ("-50.00", "EUR")
+    assert (row["transfer_amount"], row["transfer_currency"]) == ("54.26", "USD")
+    assert (row["status"], row["transfer_status"]) == ("cleared", "pending")
+
+
 def test_csv_round_trips_through_the_importer(user):
     source = user.account(name="Source", opening_balance="0.00")
     make_history(user, source)

@@ -34,6 +34,11 @@ COLUMNS = (
     "description",
     "payee",
     "import_id",
+    # Issue 12's fields: what a transfer's other side received, and each side's status.
+    "transfer_amount",
+    "transfer_currency",
+    "status",
+    "transfer_status",
 )
 #: Rows fetched from the cursor, and written to the response, at a time.
 BATCH = 2000
@@ -103,6 +108,8 @@ def csv_lines(user_id: int, args: dict) -> Iterator[str]:
                     destination,
                     category,
                     *row[8:11],
+                    None if row[11] is None else money.format_minor(row[11], row[12]),
+                    *row[12:15],
                 )
             )
         yield buffer.getvalue()
