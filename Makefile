@@ -8,7 +8,7 @@ PYTEST_ARGS ?= -n 2
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast venv dev-venv lint format clean bench wheels
+.PHONY: run test test-fast venv dev-venv lint format clean bench bench-smoke wheels
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,3 +59,9 @@ wheels: $(BIN)/python requirements.txt
 bench: dev-venv
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python -m bench.run
+
+## make bench-smoke: the regression guard: 20k rows, a few seconds a scenario, each scenario at
+## or above half its bar as a share of the floor measured beside it (bench/smoke.py).
+bench-smoke: dev-venv
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python -m bench.smoke

@@ -1,9 +1,14 @@
 """`make bench`: seed (cached), start gunicorn as production does, drive it with wrk, compare.
 
-Prints one table (scenario, requests/s, p50, p95, p99, errors, ratio to the bare-Flask ceiling
-measured in the same run) and writes it as JSON under bench/results/. Environment:
-BENCH_DURATION (seconds per scenario, default 10), BENCH_CONNECTIONS (default 16),
-BENCH_TRANSACTIONS (default 1,000,000), BENCH_DATABASE_URL, BENCH_PORT (default 18900).
+Prints one table (scenario, requests/s, p50, p95, p99, errors, the floor's requests/s for the
+same request, the share of the floor and of the bare-Flask ceiling, all measured in the same run)
+and writes it as JSON under bench/results/. The floor (bench/floor.py) is measured right after
+each scenario it has, so the two see the same machine. Environment: BENCH_DURATION (seconds per
+scenario, default 10), BENCH_CONNECTIONS (default 16), BENCH_TRANSACTIONS (default 1,000,000),
+BENCH_DATABASE_URL, BENCH_PORT (default 18900; the ceiling and the floor take the next two),
+BENCH_ONLY (comma-separated substrings: only the scenarios whose names contain one).
+
+`python -m bench.smoke` is the short version CI runs (bench/smoke.py).
 """
 
 from __future__ import annotations
@@ -34,6 +39,10 @@ DURATION = int(os.environ.get("BENCH_DURATION", "10"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "16"))
 PORT = int(os.environ.get("BENCH_PORT", "18900"))
 CEILING_PORT = PORT + 1
+FLOOR_PORT = PORT + 2
+ONLY = [part.strip() for part in os.environ.get("BENCH_ONLY", "").split(",") if part.strip()]
+#: PERFORMANCE.md's bar: the share of the floor each scenario with a floor must reach.
+BAR = 0.60
 
 DONE_LUA = """
 done = function(summary, latency, requests)
@@ -240,7 +249,7 @@ def server_env() -> dict:
     }
 
 
-def prepare(env: dict) -> None:
+def prepare(env: dict, transactions: int) -> None:
     """Database created, migrated, seeded (cached) and vacuumed."""
     ensure_database()
     subprocess.run(
@@ -250,8 +259,155 @@ def prepare(env: dict) -> None:
         check=True,
         capture_output=True,
     )
-    seed(int(os.environ.get("BENCH_TRANSACTIONS", "1000000")))
+    seed(transactions)
     vacuum()  # as autovacuum would, after the previous run's writes: index-only scans need it
+
+
+def selected(name: str) -> bool:
+    return not ONLY or any(part in name for part in ONLY)
+
+
+def scenarios(token: str, transactions: int) -> list[tuple[str, str, str | None]]:
+    """(name, wrk script, the floor's script or None), in the order they run.
+
+    Reads come first, the reports before the writes change the seeded history; the floor's
+    writes take their own rows, so that each side deletes as many as it can reach.
+    """
+    txn_ids = ids(
+        "SELECT id FROM transactions WHERE user_id = 1 AND type <> 'transfer' "
+        "ORDER BY random() LIMIT 2000"
+    )
+    account_ids = ids("SELECT id FROM accounts WHERE user_id = 1 ORDER BY id")
+    tx = "/users/1/transactions/"
+    pick = lua_list("ids", txn_ids) + lua_list("accounts", account_ids)
+    deep = min(100_000, transactions // 2)
+
+    def get(path_expr: str, prefix: str = "") -> str:
+        return prefix + lua_request("GET", path_expr, None, token)
+
+    create = lua_request(
+        "POST",
+        f'"{tx}"',
+        '\'{"account_id": 1, "type": "expense", "amount": "12.34", '
+        '"description": "bench-create"}\'',
+        token,
+    )
+    update = pick + lua_request(
+        "PATCH",
+        f'"{tx}" .. ids[math.random(#ids)]',
+        "'{\"account_id\": ' .. accounts[math.random(#accounts)] .. '}'",
+        token,
+    )
+    # Deletes take seeded rows (each wrk thread its own half), reversed through the API; the
+    # floor gets rows of its own.
+    doomed = ids(
+        "SELECT id FROM transactions WHERE user_id = 1 AND id <> ALL(ARRAY["
+        + ",".join(map(str, txn_ids))
+        + "]) ORDER BY random() LIMIT 100000"
+    )
+    delete = lua_request("DELETE", f'"{tx}" .. ids[part + (counter - 1) * 2 + 1]', None, token)
+    ours_delete = lua_list("ids", doomed[0::2]) + THREAD_PART_LUA + delete
+    floor_delete = lua_list("ids", doomed[1::2]) + THREAD_PART_LUA + delete
+    filtered = (
+        f'"{tx}?start_date=2022-01-01&end_date=2022-12-31&category_id=5'
+        '&transaction_type=expense&sort_by=amount&limit=100"'
+    )
+    listed = [
+        ("GET /users/me/", get('"/users/me/"')),
+        ("list: first page", get(f'"{tx}?limit=100"')),
+        ("list: year+category+type by amount", get(filtered)),
+        (f"list: deep page skip={deep}", get(f'"{tx}?skip={deep}&limit=100"')),
+        ("single transaction", get(f'"{tx}" .. ids[math.random(#ids)]', pick)),
+    ]
+    result = [(name, script, script) for name, script in listed]
+    # The reports over the seeded history (ten years up to today), read-only: before the
+    # writes below change it. One year is the last 365 days.
+    today = datetime.now(UTC).date()
+    year = f"start_date={today - timedelta(days=365)}&end_date={today}"
+    decade = f"start_date={today - timedelta(days=3650)}&end_date={today}"
+    reports = "/users/1/reports/"
+    for name, query in (
+        ("report: summary, one year", f"summary?{year}"),
+        ("report: summary, ten years", f"summary?{decade}"),
+        ("report: cashflow by month, one year", f"cashflow?{year}&interval=month"),
+        ("report: cashflow by month, ten years", f"cashflow?{decade}&interval=month"),
+        ("report: net worth by month, one year", f"net-worth?{year}&interval=month"),
+        ("report: top payees, one year", f"top-payees?{year}&limit=10"),
+    ):
+        result.append((name, get(f'"{reports}{query}"'), None))
+    result += [
+        ("create", create, create),
+        ("update: move to another account", update, update),
+        ("delete", ours_delete, floor_delete),
+    ]
+    first_page = get(f'"{tx}?limit=100"')
+    for connections in (16, 64):
+        result.append((f"list: first page, {connections} connections", first_page, None))
+    return result
+
+
+def measure_pair(base: str, floor_base: str, name, script, floor_script, connections) -> dict:
+    """A scenario, then the floor's same request at once: both see the same machine."""
+    result = measure(base, name, script, connections)
+    if floor_script is not None:
+        floor = measure(floor_base, name, floor_script, connections)
+        result["floor_rps"] = floor["rps"]
+        result["floor_p99_ms"] = floor["p99_ms"]
+        result["floor_errors"] = floor["errors"]
+        result["share_of_floor"] = result["rps"] / floor["rps"] if floor["rps"] else None
+    return result
+
+
+def run_scenarios(env: dict, transactions: int) -> dict:
+    """Start the app, the ceiling and the floor under gunicorn and measure every scenario."""
+    app = gunicorn("wsgi:app", PORT, env)
+    ceiling = gunicorn("bench.ceiling:app", CEILING_PORT, env)
+    floor = gunicorn("bench.floor:app", FLOOR_PORT, env)
+    results, file_results = [], None
+    try:
+        base, floor_base = f"http://127.0.0.1:{PORT}", f"http://127.0.0.1:{FLOOR_PORT}"
+        wait_for(f"{base}/openapi.json")
+        wait_for(f"http://127.0.0.1:{CEILING_PORT}/")
+        wait_for(f"{floor_base}/healthz")
+        token = login(base)
+        ceiling_result = wrk(f"http://127.0.0.1:{CEILING_PORT}/", DONE_LUA)
+        ceiling_result["scenario"] = "ceiling: bare Flask"
+        results.append(ceiling_result)
+        for name, script, floor_script in scenarios(token, transactions):
+            if selected(name):
+                connections = (
+                    int(name.rsplit(" ", 2)[-2]) if name.endswith("connections") else CONNECTIONS
+                )
+                results.append(
+                    measure_pair(base, floor_base, name, script, floor_script, connections)
+                )
+        if selected("sql:"):
+            results.append(sql_baseline("first page + count", sql_pair()))
+            results.append(
+                sql_baseline(
+                    "filtered page + count", sql_pair(FILTER_WHERE, "amount_scaled DESC, id DESC")
+                )
+            )
+        if selected("export") or selected("import"):
+            file_results = files.measure_all(base, token, app, worker_rss_mb)
+        rss = worker_rss_mb(app)
+    finally:
+        for process in (app, ceiling, floor):
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+    for result in results:
+        result["ratio_to_ceiling"] = result["rps"] / ceiling_result["rps"]
+    return {
+        "when": datetime.now(UTC).isoformat(),
+        "duration_s": DURATION,
+        "connections": CONNECTIONS,
+        "transactions": transactions,
+        "bar": BAR,
+        "results": results,
+        "files": file_results,
+        "worker_rss_mb": rss,
+        "ledger_holds": ledger_holds(),
+    }
 
 
 def main() -> int:
@@ -259,120 +415,12 @@ def main() -> int:
         print("bench: wrk is missing (apt-get install wrk)", file=sys.stderr)
         return 2
     env = server_env()
-    prepare(env)
-    app = gunicorn("wsgi:app", PORT, env)
-    ceiling = gunicorn("bench.ceiling:app", CEILING_PORT, env)
-    results = []
-    try:
-        base = f"http://127.0.0.1:{PORT}"
-        wait_for(f"{base}/openapi.json")
-        wait_for(f"http://127.0.0.1:{CEILING_PORT}/")
-        token = login(base)
-        ceiling_result = wrk(f"http://127.0.0.1:{CEILING_PORT}/", DONE_LUA)
-        ceiling_result["scenario"] = "ceiling: bare Flask"
-        results.append(ceiling_result)
-        txn_ids = ids(
-            "SELECT id FROM transactions WHERE user_id = 1 AND type <> 'transfer' "
-            "ORDER BY random() LIMIT 2000"
-        )
-        account_ids = ids("SELECT id FROM accounts WHERE user_id = 1 ORDER BY id")
-        tx = "/users/1/transactions/"
-        pick = lua_list("ids", txn_ids) + lua_list("accounts", account_ids)
-        scenarios = [
-            ("GET /users/me/", lua_request("GET", '"/users/me/"', None, token)),
-            ("list: first page", lua_request("GET", f'"{tx}?limit=100"', None, token)),
-            (
-                "list: year+category+type by amount",
-                lua_request(
-                    "GET",
-                    f'"{tx}?start_date=2022-01-01&end_date=2022-12-31&category_id=5'
-                    '&transaction_type=expense&sort_by=amount&limit=100"',
-                    None,
-                    token,
-                ),
-            ),
-            (
-                "list: deep page skip=100000",
-                lua_request("GET", f'"{tx}?skip=100000&limit=100"', None, token),
-            ),
-            (
-                "single transaction",
-                pick + lua_request("GET", f'"{tx}" .. ids[math.random(#ids)]', None, token),
-            ),
-            (
-                "create",
-                lua_request(
-                    "POST",
-                    f'"{tx}"',
-                    '\'{"account_id": 1, "type": "expense", "amount": "12.34", '
-                    '"description": "bench-create"}\'',
-                    token,
-                ),
-            ),
-            (
-                "update: move to another account",
-                pick
-                + lua_request(
-                    "PATCH",
-                    f'"{tx}" .. ids[math.random(#ids)]',
-                    "'{\"account_id\": ' .. accounts[math.random(#accounts)] .. '}'",
-                    token,
-                ),
-            ),
-        ]
-        # The reports over the seeded history (ten years up to today), read-only: before the
-        # writes below change it. One year is the last 365 days.
-        today = datetime.now(UTC).date()
-        year = f"start_date={today - timedelta(days=365)}&end_date={today}"
-        decade = f"start_date={today - timedelta(days=3650)}&end_date={today}"
-        reports = "/users/1/reports/"
-        report_scenarios = [
-            ("report: summary, one year", f"summary?{year}"),
-            ("report: summary, ten years", f"summary?{decade}"),
-            ("report: cashflow by month, one year", f"cashflow?{year}&interval=month"),
-            ("report: cashflow by month, ten years", f"cashflow?{decade}&interval=month"),
-            ("report: net worth by month, one year", f"net-worth?{year}&interval=month"),
-            ("report: top payees, one year", f"top-payees?{year}&limit=10"),
-        ]
-        for name, query in report_scenarios:
-            scenarios.insert(-2, (name, lua_request("GET", f'"{reports}{query}"', None, token)))
-        # Deletes take seeded rows (each wrk thread its own half), reversed through the API.
-        doomed = ids("SELECT id FROM transactions WHERE user_id = 1 ORDER BY random() LIMIT 50000")
-        delete = lua_request("DELETE", f'"{tx}" .. ids[part + (counter - 1) * 2 + 1]', None, token)
-        scenarios.append(("delete", lua_list("ids", doomed) + THREAD_PART_LUA + delete))
-        first_page = lua_request("GET", f'"{tx}?limit=100"', None, token)
-        for name, script in scenarios:
-            results.append(measure(base, name, script))
-        for connections in (16, 64):
-            name = f"list: first page, {connections} connections"
-            results.append(measure(base, name, first_page, connections))
-        results.append(sql_baseline("first page + count", sql_pair()))
-        results.append(
-            sql_baseline(
-                "filtered page + count", sql_pair(FILTER_WHERE, "amount_scaled DESC, id DESC")
-            )
-        )
-        results.append(sql_baseline("deep page + count", sql_pair(skip=100_000)))
-        file_results = files.measure_all(base, token, app, worker_rss_mb)
-        rss = worker_rss_mb(app)
-    finally:
-        for process in (app, ceiling):
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
-    for result in results:
-        result["ratio_to_ceiling"] = result["rps"] / ceiling_result["rps"]
-    report = {
-        "when": datetime.now(UTC).isoformat(),
-        "duration_s": DURATION,
-        "connections": CONNECTIONS,
-        "results": results,
-        "files": file_results,
-        "worker_rss_mb": rss,
-        "ledger_holds": ledger_holds(),
-        "not_measured": [],
-    }
+    transactions = int(os.environ.get("BENCH_TRANSACTIONS", "1000000"))
+    prepare(env, transactions)
+    report = run_scenarios(env, transactions)
     print_table(report)
     out = ROOT / "bench/results" / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
     print(f"bench: wrote {out.relative_to(ROOT)}")
     return 0 if report["ledger_holds"] else 1
@@ -399,22 +447,26 @@ def ensure_database() -> None:
 
 
 def print_table(report: dict) -> None:
-    columns = ("req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "ratio")
-    widths = (9, 8, 8, 8, 7, 7)
-    header = f"{'scenario':45} " + " ".join(
+    columns = ("req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "floor", "of floor", "of ceil")
+    widths = (8, 8, 8, 8, 6, 8, 8, 7)
+    header = f"{'scenario':42} " + " ".join(
         f"{c:>{w}}" for c, w in zip(columns, widths, strict=True)
     )
     print(header)
     print("-" * len(header))
     for r in report["results"]:
+        floor = f"{r['floor_rps']:8.0f}" if "floor_rps" in r else f"{'':8}"
+        share = r.get("share_of_floor")
+        share_text = f"{share:8.1%}" if share is not None else f"{'':8}"
         print(
-            f"{r['scenario']:45} {r['rps']:9.0f} {r['p50_ms']:8.2f} {r['p95_ms']:8.2f} "
-            f"{r['p99_ms']:8.2f} {r['errors']:7d} {r['ratio_to_ceiling']:7.1%}"
+            f"{r['scenario']:42} {r['rps']:8.0f} {r['p50_ms']:8.2f} {r['p95_ms']:8.2f} "
+            f"{r['p99_ms']:8.2f} {r['errors']:6d} {floor} {share_text} "
+            f"{r['ratio_to_ceiling']:7.1%}"
         )
-    files.print_rows(report["files"])
+    if report["files"]:
+        files.print_rows(report["files"])
     print(f"worker RSS (MB): {', '.join(f'{x:.0f}' for x in report['worker_rss_mb'])}")
     print(f"ledger holds after the run: {report['ledger_holds']}")
-    print(f"not measured (endpoints not built yet): {', '.join(report['not_measured'])}")
 
 
 if __name__ == "__main__":

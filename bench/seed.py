@@ -140,6 +140,11 @@ def transactions_for(rng, user_id, account_ids, category_ids, count, start, firs
             payee,
             "2026-01-01T00:00:00Z",
             "2026-01-01T00:00:00Z",
+            # Pending on both sides: the cleared and reconciled balances stay the opening one.
+            "pending",
+            amount if kind == "transfer" else None,
+            "USD" if kind == "transfer" else None,
+            "pending" if kind == "transfer" else None,
         )
 
 
@@ -158,6 +163,10 @@ TXN_COLUMNS = [
     "payee",
     "created_at",
     "updated_at",
+    "status",
+    "transfer_amount",
+    "transfer_currency",
+    "transfer_status",
 ]
 
 
@@ -210,6 +219,8 @@ def seed(total: int) -> None:
                         "USD",
                         100_000,
                         100_000,
+                        100_000,
+                        100_000,
                         "false",
                         ts,
                         ts,
@@ -232,6 +243,8 @@ def seed(total: int) -> None:
                 "currency",
                 "opening_balance",
                 "balance",
+                "cleared_balance",
+                "reconciled_balance",
                 "archived",
                 "created_at",
                 "updated_at",
