@@ -15,6 +15,7 @@ from flask.cli import AppGroup, FlaskGroup, ScriptInfo, with_appcontext
 from marshmallow import ValidationError
 
 from app import ledger
+from app.common.db import analyse
 from app.common.errors import APIError
 from app.common.money import format_minor
 from app.extensions import db
@@ -252,6 +253,7 @@ def seed_demo(username: str, password: str | None, seed: int) -> None:
     items = demo.plan(date.today(), seed)
     with click.progressbar(items, label="Creating transactions") as bar:
         demo.seed(user.id, bar)
+    analyse(db.session, "transactions", "accounts")
     db.session.commit()
     click.echo(
         f"Seeded {user.username!r} (id {user.id}): {len(demo.ACCOUNTS)} accounts, "

@@ -144,6 +144,26 @@ def test_seed_demo_creates_the_user_and_a_year_of_data_that_balances(runner, cli
     assert runner.invoke(args=["ledger", "verify"]).exit_code == 0
 
 
+def test_seed_demo_refreshes_the_planner_statistics_of_what_it_loaded(app, runner):
+    def planned_rows() -> float:
+        with app.app_context():
+            return db.session.scalar(
+                sa.text("SELECT reltuples FROM pg_class WHERE relname = 'transactions'")
+            )
+
+    with app.app_context():
+        db.session.execute(sa.text("ANALYZE transactions"))  # 0 rows, as the planner knows
+        db.session.commit()
+    before = planned_rows()
+
+    assert runner.invoke(args=["seed-demo", "--user", "demo"]).exit_code == 0
+
+    with app.app_context():
+        loaded = db.session.scalar(sa.text("SELECT count(*) FROM transactions"))
+    assert before <= 0
+    assert planned_rows() == loaded > 300
+
+
 def test_seed_demo_fills_an_existing_user_with_the_given_name(runner, user):
     result = runner.invoke(args=["seed-demo", "--user", user.username])
 

@@ -50,3 +50,12 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow
     )
+
+
+def analyse(session, *tables: str) -> None:
+    """Fresh planner statistics for `tables` after a bulk load, inside the caller's transaction
+    (ANALYZE counts its own uncommitted rows). PostgreSQL plans on these numbers and autovacuum
+    may be off or late; SQLite is left alone (its planner does without)."""
+    if session.get_bind().dialect.name == "postgresql":
+        for table in tables:
+            session.execute(sa.text(f"ANALYZE {table}"))
