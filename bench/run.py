@@ -446,6 +446,30 @@ def ensure_database() -> None:
     admin.close()
 
 
+def verdicts(report: dict) -> list[str]:
+    """PERFORMANCE.md's bar, checked on this run: the share of the floor, p99 against p50, and
+    16 against 64 connections."""
+    lines = []
+    by_name = {r["scenario"]: r for r in report["results"]}
+    for r in report["results"]:
+        share = r.get("share_of_floor")
+        if share is not None:
+            mark = "ok  " if share >= report["bar"] else "MISS"
+            lines.append(
+                f"bar {mark} {r['scenario']}: {share:.0%} of the floor (bar {report['bar']:.0%})"
+            )
+        if r["scenario"].startswith("list: first page,") and r["p50_ms"]:
+            spread = r["p99_ms"] / r["p50_ms"]
+            mark = "ok  " if spread <= 4 and not r["errors"] else "MISS"
+            lines.append(f"bar {mark} {r['scenario']}: p99 {spread:.1f}x p50, {r['errors']} errors")
+    pair = [by_name.get(f"list: first page, {n} connections") for n in (16, 64)]
+    if all(pair):
+        change = pair[1]["rps"] / pair[0]["rps"] - 1
+        mark = "ok  " if abs(change) <= 0.10 else "MISS"
+        lines.append(f"bar {mark} throughput at 64 connections {change:+.0%} of 16 (bar ±10%)")
+    return lines
+
+
 def print_table(report: dict) -> None:
     columns = ("req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "floor", "of floor", "of ceil")
     widths = (8, 8, 8, 8, 6, 8, 8, 7)
@@ -465,6 +489,8 @@ def print_table(report: dict) -> None:
         )
     if report["files"]:
         files.print_rows(report["files"])
+    for line in verdicts(report):
+        print(line)
     print(f"worker RSS (MB): {', '.join(f'{x:.0f}' for x in report['worker_rss_mb'])}")
     print(f"ledger holds after the run: {report['ledger_holds']}")
 
