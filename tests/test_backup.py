@@ -27,7 +27,8 @@ def everything(user) -> dict:
     return {
         "rules": [
             (
-                category_names[r["category_id"]],
+                category_names.get(r["category_id"]),
+                tuple(r["tags"]),
                 r["pattern"],
                 r["field"],
                 r["match"],
@@ -77,6 +78,8 @@ def make_data(user):
     user.patch(user.url("accounts", savings["id"]), json={"archived": True})
     rule = {"pattern": "plumb", "category_id": child["id"], "min_amount": "10", "priority": 3}
     assert user.post(user.url("rules"), json=rule).status_code == 201
+    tags_only = {"pattern": "rewe", "tags": ["groceries", "de"], "priority": 4}
+    assert user.post(user.url("rules"), json=tags_only).status_code == 201
 
 
 def test_backup_restores_exactly_into_a_new_user(user, make_user):
@@ -93,7 +96,7 @@ def test_backup_restores_exactly_into_a_new_user(user, make_user):
     assert restored.status_code == 201, restored.json
     assert restored.json["transactions"] == 123
     assert restored.json["accounts"] == 3
-    assert restored.json["rules"] == 1
+    assert restored.json["rules"] == 2
     assert everything(fresh) == everything(user)
     # Imported rows keep their import ids: re-importing the bank file adds nothing.
     euro = next(a for a in fresh.get(fresh.url("accounts")).json if a["name"] == "Euro")

@@ -87,7 +87,7 @@ def test_apply_to_a_date_range(user):
         user.url("rules") + "apply", json={"start_date": "2025-03-01", "end_date": "2025-03-31"}
     )
     assert response.status_code == 200, response.json
-    assert response.json == {"categorised": 1}
+    assert response.json == {"categorised": 1, "tagged": 0}
     get = lambda txn: user.get(user.url("transactions", txn["id"])).json["category_id"]  # noqa: E731
     assert (get(inside), get(outside), get(kept)) == (food["id"], None, other["id"])
     bad = user.post(
@@ -101,3 +101,121 @@ def test_deleting_the_category_deletes_its_rules(user):
     created = rule(user, pattern="x", category_id=food["id"])
     assert user.delete(f"/categories/{food['id']}").status_code == 204
     assert user.get(user.url("rules", created["id"])).status_code == 404
+
+
+def tags_of(user, txn) -> list[str]:
+    return user.get(user.url("transactions", txn["id"])).json["tags"]
+
+
+def test_a_rule_may_give_tags_beside_or_instead_of_a_category(user):
+    food = user.category(name="Coffee shops")
+    both = rule(user, pattern="cafe", category_id=food["id"], tags=[" coffee ", "coffee", "out"])
+    assert (both["category_id"], both["tags"]) == (food["id"], ["coffee", "out"])
+    only_tags = rule(user, pattern="starbucks", tags=["chain"])
+    assert only_tags["category_id"] is None and only_tags["tags"] == ["chain"]
+    url = user.url("rules", only_tags["id"])
+    # A rule that would set nothing is refused, on create and on change.
+    nothing = user.post(user.url("rules"), json={"pattern": "x"})
+    assert nothing.status_code == 422 and nothing.json["errors"]["json"] == {
+        "category_id": ["A rule gives a category, tags, or both."]
+    }
+    assert user.patch(url, json={"tags": []}).status_code == 422
+    assert user.patch(url, json={"tags": ["chain", "franchise"]}).json["tags"] == [
+        "chain",
+        "franchise",
+    ]
+    assert (
+        user.patch(user.url("rules", both["id"]), json={"category_id": None}).json["category_id"]
+        is None
+    )
+    for bad in ([""], ["   "], ["x" * 51], ["a\nb"], [str(i) for i in range(21)], "coffee", [1]):
+        response = user.post(user.url("rules"), json={"pattern": "y", "tags": bad})
+        assert response.status_code == 422, bad
+    assert user.get(url).json["tags"] == ["chain", "franchise"]
+
+
+def test_tags_on_import_add_to_every_matching_row_categorised_or_not(user):
+    fuel = user.category(name="Fuel")
+    rule(user, pattern="^shell", match="regex", field="description", category_id=fuel["id"])
+    rule(user, pattern="shell", tags=["car"], priority=200)  # tags only, after the category
+    rule(user, pattern="whole foods", tags=["groceries", "car"], max_amount="50.00")
+    account = user.account(opening_balance="0.00")
+    assert upload(user, account, sample("checking-us.csv")).json["added"] == 480
+    rows = listed(user)
+    shell = [r for r in rows if r["description"].startswith("Shell")]
+    assert shell and all(r["category_id"] == fuel["id"] and r["tags"] == ["car"] for r in shell)
+    for row in rows:
+        if "Whole Foods" in row["description"]:
+            small = float(row["amount"]) <= 50
+            assert row["tags"] == (["car", "groceries"] if small else []), row
+        elif not row["description"].startswith("Shell"):
+            assert row["tags"] == [], row
+    # The tag filter finds them: the rows were tagged in the database, not only in the answer.
+    assert len(listed(user, tag="car")) == len(shell) + len(
+        [r for r in rows if "Whole Foods" in r["description"] and float(r["amount"]) <= 50]
+    )
+
+
+def test_apply_rules_on_create_adds_tags_even_with_a_category(user):
+    mine = user.category(name="Mine")
+    theirs = user.category(name="Rule's")
+    rule(user, pattern="coffee", category_id=theirs["id"], tags=["coffee"])
+    account = user.account()
+    url = user.url("transactions") + "?apply_rules=true"
+    body = {"account_id": account["id"], "type": "expense", "amount": "3.00", "payee": "Coffee Co"}
+    given = user.post(url, json={**body, "category_id": mine["id"], "tags": ["work"]})
+    assert given.status_code == 201, given.json
+    assert (given.json["category_id"], given.json["tags"]) == (mine["id"], ["coffee", "work"])
+    split = user.post(
+        url,
+        json={
+            **body,
+            "splits": [
+                {"category_id": mine["id"], "amount": "1.00"},
+                {"category_id": None, "amount": "2.00"},
+            ],
+        },
+    )
+    assert split.status_code == 201, split.json
+    assert (split.json["category_id"], split.json["tags"]) == (None, ["coffee"])
+    # At most 20 tags: the transaction's own first, the rules' after.
+    own = [f"t{i:02}" for i in range(20)]
+    full = user.post(url, json={**body, "tags": own})
+    assert full.status_code == 201 and full.json["tags"] == own
+
+
+def test_apply_to_a_range_tags_only_the_uncategorised(user):
+    snacks = user.category(name="Snacks")
+    account = user.account()
+    loose = user.transaction(account, description="Snack bar", date="2025-03-10")
+    tagged_already = user.transaction(
+        account, description="Snack bar", date="2025-03-12", tags=["sweet"]
+    )
+    categorised = user.transaction(
+        account, description="Snack bar", date="2025-03-11", category_id=snacks["id"]
+    )
+    rule(user, pattern="snack", tags=["sweet", "treat"])
+    apply_url = user.url("rules") + "apply"
+    response = user.post(apply_url, json={"start_date": "2025-03-01"})
+    assert response.status_code == 200, response.json
+    assert response.json == {"categorised": 0, "tagged": 2}
+    assert tags_of(user, loose) == ["sweet", "treat"]
+    assert tags_of(user, tagged_already) == ["sweet", "treat"]
+    assert tags_of(user, categorised) == []
+    # Applying again changes nothing: a tag is there once.
+    assert user.post(apply_url, json={}).json == {"categorised": 0, "tagged": 0}
+    assert tags_of(user, loose) == ["sweet", "treat"]
+
+
+def test_apply_to_a_range_leaves_split_transactions_uncategorised(user):
+    food = user.category(name="Food split")
+    account = user.account()
+    split = user.transaction(
+        account,
+        amount="3.00",
+        description="Snack bar",
+        splits=[{"category_id": food["id"], "amount": "1.00"}, {"amount": "2.00"}],
+    )
+    rule(user, pattern="snack", category_id=food["id"])
+    assert user.post(user.url("rules") + "apply", json={}).json == {"categorised": 0, "tagged": 0}
+    assert user.get(user.url("transactions", split["id"])).json["category_id"] is None

@@ -18,6 +18,7 @@ from app.common.schemas import (
 )
 from app.rules.models import RULE_FIELDS, RULE_MATCHES
 from app.transactions.models import STATUSES, TRANSACTION_TYPES
+from app.transactions.schemas import MAX_TAGS, Tag
 
 FORMAT = "finance-tracker-backup"
 VERSION = 1
@@ -139,7 +140,17 @@ class BackupTransactionSchema(Schema):
 
 class BackupRuleSchema(Schema):
     id = Id(required=True, metadata={"description": IN_BACKUP})
-    category_id = Id(required=True, metadata={"description": "Its category's backup id."})
+    category_id = Id(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Its category's backup id, or null for a rule of tags only."},
+    )
+    tags = fields.List(
+        Tag(),
+        load_default=list,
+        validate=validate.Length(max=MAX_TAGS),
+        metadata={"description": "The tags it adds."},
+    )
     field = fields.String(
         required=True,
         validate=validate.OneOf(RULE_FIELDS),

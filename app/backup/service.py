@@ -27,7 +27,7 @@ from app.common import money
 from app.common.errors import Conflict, Unprocessable
 from app.common.text import fold
 from app.extensions import db
-from app.rules.models import Rule
+from app.rules.models import Rule, RuleTag
 from app.transactions.models import Transaction
 
 BATCH = 2000
@@ -128,6 +128,7 @@ def backup(user_id: int) -> Iterator[bytes]:
         {
             "id": r.id,
             "category_id": r.category_id,
+            "tags": r.tags,
             "field": r.field,
             "match": r.match,
             "pattern": r.pattern,
@@ -195,15 +196,19 @@ def restore(user_id: int, data: bytes) -> dict[str, int]:
     ledger.post_rows(user_id, rows)
     check_balances(document["accounts"], accounts)
     for item in document["rules"]:
-        if item["category_id"] not in categories:
+        category = item["category_id"]
+        if category is not None and category not in categories:
             raise refuse(f"Rule {item['id']} names a category the backup does not hold.")
+        if category is None and not item["tags"]:
+            raise refuse(f"Rule {item['id']} gives neither a category nor a tag.")
         low, high = scaled(item["min_amount"]), scaled(item["max_amount"])
         if low is not None and high is not None and low > high:
             raise refuse(f"Rule {item['id']} has max_amount below min_amount.")
         db.session.add(
             Rule(
                 user_id=user_id,
-                category_id=categories[item["category_id"]],
+                category_id=None if category is None else categories[category],
+                tag_rows=[RuleTag(tag=tag) for tag in dict.fromkeys(item["tags"])],
                 field=item["field"],
                 match=item["match"],
                 pattern=item["pattern"],

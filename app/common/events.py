@@ -10,7 +10,8 @@ events = Namespace()
 user_registered = events.signal("user-registered")
 
 #: Sent by app.imports (and app.transactions, when asked with apply_rules=true) with `user_id`
-#: and `rows`, a list of dicts with description, payee, amount (a positive Decimal) and
-#: category_id, before they are posted: app.rules sets category_id where it is None and a rule
-#: of the user's matches.
+#: and `rows`, a list of dicts with description, payee, amount (a positive Decimal),
+#: category_id and maybe tags (a list), before they are posted: app.rules sets category_id where
+#: it is None and a rule of the user's with a category matches, and sets `tags` to the row's
+#: tags plus those of every matching rule.
 categorise = events.signal("categorise")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 
 from app import ledger
 from app.accounts.models import Account
@@ -23,7 +23,7 @@ from app.common.events import categorise
 from app.extensions import db
 from app.imports import csvfile, files, ofxfile
 from app.imports.statement import Line, Statement, assign_import_ids
-from app.transactions.models import Transaction
+from app.transactions.models import Transaction, TransactionTag
 
 #: Bad rows listed in an answer (the first ones): a file of garbage answers in kilobytes.
 MAX_LISTED_ERRORS = 1000
@@ -115,10 +115,12 @@ def import_file(
         }
         for line in new
     ]
-    # Rules (app.rules) give uncategorised rows their category.
+    # Rules (app.rules) give uncategorised rows their category, and tags.
     categorise.send("imports", user_id=user_id, rows=rows)
+    tags = {row["import_id"]: row.pop("tags") for row in rows if row.get("tags")}
     if not dry_run:
         ledger.post_rows(user_id, rows)
+        tag_imported(user_id, account_id, tags)
         refresh_statistics(len(rows))
     return {
         "added": len(rows),
@@ -176,6 +178,26 @@ def leave_out_imported(account_id: int, lines: list[Line]) -> tuple[list[Line], 
         existing.add(line.import_id)
         new.append(line)
     return new, len(lines) - len(new)
+
+
+def tag_imported(user_id: int, account_id: int, tags: dict[str, list[str]]) -> None:
+    """Give the rows just imported (import id -> tags) their tags. The bulk insert returns no
+    ids: they are found by import id, unique in the account."""
+    ids = list(tags)
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        chunk = ids[start : start + LOOKUP_CHUNK]
+        found = db.session.execute(
+            select(Transaction.id, Transaction.import_id).where(
+                Transaction.account_id == account_id, Transaction.import_id.in_(chunk)
+            )
+        )
+        values = [
+            {"transaction_id": transaction_id, "tag": tag, "user_id": user_id}
+            for transaction_id, import_id in found
+            for tag in tags[import_id]
+        ]
+        if values:
+            db.session.execute(insert(TransactionTag), values)
 
 
 def refresh_statistics(added: int) -> None:

@@ -44,7 +44,7 @@ class RuleList(MethodView):
     @commits
     def post(self, data, user_id):
         """Create a rule: imports (and POST …/rules/apply) give matching transactions its
-        category"""
+        category and tags"""
         return service.create(user_id, **data)
 
 
@@ -55,11 +55,16 @@ class RuleApply(MethodView):
     @blp.response(200, RuleApplyResultSchema)
     @commits
     def post(self, data, user_id):
-        """Apply the rules to the uncategorised transactions of a date range"""
-        count = service.apply_to_range(
+        """Apply the rules to the uncategorised transactions of a date range
+
+        Only transactions with no category and no splits are touched: each gets the category
+        of the first matching rule that has one, and the tags of every matching rule (beside
+        its own). Categorised transactions are left as they are, tags included: a tag-only
+        rule reaches them on import and on create with apply_rules=true, not here.
+        """
+        return service.apply_to_range(
             user_id, start_date=data.get("start_date"), end_date=data.get("end_date")
         )
-        return {"categorised": count}
 
 
 @blp.route("/<int:rule_id>")

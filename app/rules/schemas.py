@@ -6,6 +6,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from app.common.schemas import CalendarDate, Id, Money, Schema, Text
 from app.rules.models import RULE_FIELDS, RULE_MATCHES
+from app.transactions.schemas import MAX_TAGS, Tag
 
 PATTERN = (
     "The text to look for, ignoring case (match=contains), or a Python regular expression "
@@ -13,7 +14,17 @@ PATTERN = (
 )
 FIELD = "Where to look: description, payee, or any (either)."
 MATCH = "contains (plain text) or regex."
-CATEGORY = "One of your categories: what a matching transaction gets."
+CATEGORY = (
+    "One of your categories: what a matching transaction without one gets; null for a rule "
+    "that only adds tags. The first matching rule (by priority, then id) with a category "
+    "gives it."
+)
+TAGS = (
+    "Tags (each 1-50 characters, trimmed, at most 20) that every matching rule adds to the "
+    "transaction, beside those it has (a tag already there counts once); a transaction keeps "
+    "at most 20 tags, its own first, then the rules' in rule order. A rule needs a category, "
+    "tags, or both."
+)
 RANGE = (
     '(inclusive), a decimal string such as "100.00", compared with the positive amount as '
     "written, in any currency; null for no bound."
@@ -28,7 +39,12 @@ class RuleUpdateSchema(Schema):
     )
     field = fields.String(validate=validate.OneOf(RULE_FIELDS), metadata={"description": FIELD})
     match = fields.String(validate=validate.OneOf(RULE_MATCHES), metadata={"description": MATCH})
-    category_id = Id(metadata={"description": CATEGORY})
+    category_id = Id(allow_none=True, metadata={"description": CATEGORY})
+    tags = fields.List(
+        Tag(),
+        validate=validate.Length(max=MAX_TAGS),
+        metadata={"description": TAGS + " Replaces the rule's tags; [] removes them."},
+    )
     min_amount = Money(
         allow_none=True, metadata={"description": "Only amounts of at least this " + RANGE}
     )
@@ -48,7 +64,13 @@ class RuleCreateSchema(RuleUpdateSchema):
         validate=validate.Length(min=1, max=200),
         metadata={"description": PATTERN, "example": "grocer"},
     )
-    category_id = Id(required=True, metadata={"description": CATEGORY})
+    category_id = Id(load_default=None, allow_none=True, metadata={"description": CATEGORY})
+    tags = fields.List(
+        Tag(),
+        load_default=list,
+        validate=validate.Length(max=MAX_TAGS),
+        metadata={"description": TAGS + " None if not given."},
+    )
     field = fields.String(
         load_default="any",
         validate=validate.OneOf(RULE_FIELDS),
@@ -78,7 +100,14 @@ class RuleSchema(Schema):
     pattern = fields.String(dump_only=True, metadata={"description": PATTERN})
     field = fields.String(dump_only=True, metadata={"description": FIELD})
     match = fields.String(dump_only=True, metadata={"description": MATCH})
-    category_id = fields.Integer(dump_only=True, metadata={"description": CATEGORY})
+    category_id = fields.Integer(
+        dump_only=True, allow_none=True, metadata={"description": CATEGORY}
+    )
+    tags = fields.List(
+        fields.String(metadata={"description": "A tag.", "example": "coffee"}),
+        dump_only=True,
+        metadata={"description": "The tags it adds, in alphabetical order. " + TAGS},
+    )
     min_amount = fields.Function(
         lambda rule: scaled_to_decimal(rule.min_amount_scaled),
         dump_only=True,
@@ -113,4 +142,9 @@ class RuleApplySchema(Schema):
 class RuleApplyResultSchema(Schema):
     categorised = fields.Integer(
         metadata={"description": "Uncategorised transactions in the range that got a category."}
+    )
+    tagged = fields.Integer(
+        metadata={
+            "description": "Uncategorised transactions in the range that got at least one new tag."
+        }
     )

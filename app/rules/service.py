@@ -1,6 +1,9 @@
 """Rules: create, change, delete; apply them to new rows (the `categorise` signal) and to the
-uncategorised transactions of a date range. Categories move no money: setting one is no ledger
-write. No request, no commit."""
+uncategorised transactions of a date range. A new row (imported, or created with
+apply_rules=true) gets the category of the first matching rule with one, unless it has a
+category (or splits), and the tags of every matching rule whatever its category; `apply_to_range`
+touches only uncategorised transactions, as it says. Categories and tags move no money: setting
+them is no ledger write. No request, no commit."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, insert, select, update
 
 from app.categories.models import Category
 from app.common import money
@@ -20,8 +23,8 @@ from app.common.events import categorise
 from app.common.unset import UNSET
 from app.extensions import db
 from app.rules import matching
-from app.rules.models import Rule
-from app.transactions.models import Transaction
+from app.rules.models import Rule, RuleTag
+from app.transactions.models import Transaction, TransactionSplit, TransactionTag
 
 #: Transactions read, and updated, at a time by `apply_to_range`.
 BATCH = 5000
@@ -47,18 +50,33 @@ def check_range(rule: Rule) -> None:
         raise Unprocessable("Must not be below min_amount.", field="max_amount")
 
 
+def check_sets_something(rule: Rule) -> None:
+    if rule.category_id is None and not rule.tag_rows:
+        raise Unprocessable("A rule gives a category, tags, or both.", field="category_id")
+
+
+def set_tags(rule: Rule, tags: list[str]) -> None:
+    """Replace the rule's tags, keeping the rows of those that stay (the key is the tag)."""
+    wanted = list(dict.fromkeys(tags))
+    rule.tag_rows = [row for row in rule.tag_rows if row.tag in wanted] + [
+        RuleTag(tag=tag) for tag in sorted(set(wanted) - set(rule.tags))
+    ]
+
+
 def create(
     user_id: int,
     *,
     pattern: str,
-    category_id: int,
+    category_id: int | None = None,
+    tags: list[str] = (),
     field: str = "any",
     match: str = "contains",
     min_amount: Decimal | None = None,
     max_amount: Decimal | None = None,
     priority: int = 100,
 ) -> Rule:
-    get_owned(Category, category_id, user_id)
+    if category_id is not None:
+        get_owned(Category, category_id, user_id)
     check_pattern(match, pattern)
     rule = Rule(
         user_id=user_id,
@@ -69,8 +87,11 @@ def create(
         min_amount_scaled=bound(min_amount),
         max_amount_scaled=bound(max_amount),
         priority=priority,
+        tag_rows=[],
     )
+    set_tags(rule, tags)
     check_range(rule)
+    check_sets_something(rule)
     db.session.add(rule)
     db.session.flush()
     return rule
@@ -81,7 +102,8 @@ def update_rule(
     rule_id: int,
     *,
     pattern: str = UNSET,
-    category_id: int = UNSET,
+    category_id: int | None = UNSET,
+    tags: list[str] = UNSET,
     field: str = UNSET,
     match: str = UNSET,
     min_amount: Decimal | None = UNSET,
@@ -90,8 +112,11 @@ def update_rule(
 ) -> Rule:
     rule = get_owned(Rule, rule_id, user_id)
     if category_id is not UNSET:
-        get_owned(Category, category_id, user_id)
+        if category_id is not None:
+            get_owned(Category, category_id, user_id)
         rule.category_id = category_id
+    if tags is not UNSET:
+        set_tags(rule, tags)
     if pattern is not UNSET:
         rule.pattern = pattern
     if field is not UNSET:
@@ -106,6 +131,7 @@ def update_rule(
         rule.priority = priority
     check_pattern(rule.match, rule.pattern)
     check_range(rule)
+    check_sets_something(rule)
     db.session.flush()
     return rule
 
@@ -121,35 +147,44 @@ def list_stmt(user_id: int):
 
 @categorise.connect
 def categorise_rows(sender: object, *, user_id: int, rows: list[dict], **extra: object) -> None:
-    """Give uncategorised new rows the category of the first rule they match."""
+    """Give new rows without a category the category of the first matching rule with one, and
+    every row the tags of the rules it matches (a row's `tags`, if any, first)."""
     match = matching.matcher(user_id)
     if match is None:
         return
     for row in rows:
+        outcome = match(row["description"], row["payee"], matching.scaled(row["amount"]))
         if row.get("category_id") is None:
-            row["category_id"] = match(
-                row["description"], row["payee"], matching.scaled(row["amount"])
-            )
+            row["category_id"] = outcome.category_id
+        if outcome.tags:
+            row["tags"] = matching.with_tags(row.get("tags") or (), outcome.tags)
 
 
-def apply_to_range(user_id: int, *, start_date: date | None, end_date: date | None) -> int:
-    """Categorise the user's uncategorised transactions dated in the range; how many changed."""
+def apply_to_range(
+    user_id: int, *, start_date: date | None, end_date: date | None
+) -> dict[str, int]:
+    """Apply the rules to the user's uncategorised transactions (no category, not split) dated
+    in the range: `{categorised, tagged}`, how many got a category and how many a new tag."""
     match = matching.matcher(user_id)
     if match is None:
-        return 0
+        return {"categorised": 0, "tagged": 0}
     t = Transaction
+    split = exists().where(TransactionSplit.transaction_id == t.id)
     stmt = select(t.id, t.description, t.payee, t.amount_scaled).where(
-        t.user_id == user_id, t.category_id.is_(None)
+        t.user_id == user_id, t.category_id.is_(None), ~split
     )
     if start_date is not None:
         stmt = stmt.where(t.date >= start_date)
     if end_date is not None:
         stmt = stmt.where(t.date <= end_date)
     chosen: dict[int, list[int]] = defaultdict(list)
+    tags: dict[int, tuple[str, ...]] = {}
     for row in db.session.execute(stmt.order_by(t.id)):
-        category_id = match(row.description, row.payee, row.amount_scaled)
-        if category_id is not None:
-            chosen[category_id].append(row.id)
+        outcome = match(row.description, row.payee, row.amount_scaled)
+        if outcome.category_id is not None:
+            chosen[outcome.category_id].append(row.id)
+        if outcome.tags:
+            tags[row.id] = outcome.tags
     now = utcnow()
     for category_id, ids in chosen.items():
         for start in range(0, len(ids), BATCH):
@@ -159,4 +194,40 @@ def apply_to_range(user_id: int, *, start_date: date | None, end_date: date | No
                 .values(category_id=category_id, updated_at=now),
                 execution_options={"synchronize_session": False},
             )
-    return sum(len(ids) for ids in chosen.values())
+    tagged = add_tags(user_id, tags, now)
+    return {"categorised": sum(len(ids) for ids in chosen.values()), "tagged": tagged}
+
+
+def add_tags(user_id: int, wanted: dict[int, tuple[str, ...]], now) -> int:
+    """Add the tags to the transactions (id -> tags) beside those they have, at most MAX_TAGS
+    each; how many transactions got a new one."""
+    ids = list(wanted)
+    changed = 0
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        have: dict[int, list[str]] = defaultdict(list)
+        for transaction_id, tag in db.session.execute(
+            select(TransactionTag.transaction_id, TransactionTag.tag)
+            .where(TransactionTag.transaction_id.in_(chunk))
+            .order_by(TransactionTag.transaction_id, TransactionTag.tag)
+        ):
+            have[transaction_id].append(tag)
+        new_rows = []
+        touched = []
+        for transaction_id in chunk:
+            own = have[transaction_id]
+            added = matching.with_tags(own, wanted[transaction_id])[len(own) :]
+            if added:
+                touched.append(transaction_id)
+                new_rows.extend(
+                    {"transaction_id": transaction_id, "tag": tag, "user_id": user_id}
+                    for tag in added
+                )
+        if new_rows:
+            db.session.execute(insert(TransactionTag), new_rows)
+            db.session.execute(
+                update(Transaction).where(Transaction.id.in_(touched)).values(updated_at=now),
+                execution_options={"synchronize_session": False},
+            )
+        changed += len(touched)
+    return changed

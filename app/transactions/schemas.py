@@ -433,7 +433,8 @@ class TransactionCreateArgsSchema(Schema):
     apply_rules = fields.Boolean(
         load_default=False,
         metadata={
-            "description": "true: without a category_id, the first of your rules that matches "
-            "(/users/{user_id}/rules/) gives it one."
+            "description": "true: your rules (/users/{user_id}/rules/) apply to it: without a "
+            "category_id or splits, the first matching rule with a category gives it one, and "
+            "every matching rule adds its tags to those given (at most 20 in all)."
         },
     )

@@ -44,11 +44,20 @@ def create(
     """Record a transaction; a new one is pending unless `status` says cleared (it is in the
     tracker, not yet seen at the bank), and a transfer's destination side has its status."""
     check_category(user_id, category_id)
-    if apply_rules and category_id is None and not splits:
-        # The user's rules (app.rules) may give it a category.
-        row = {"description": description, "payee": payee, "amount": amount, "category_id": None}
+    if apply_rules:
+        # The user's rules (app.rules) may give it a category (unless it has one, or splits)
+        # and tags.
+        row = {
+            "description": description,
+            "payee": payee,
+            "amount": amount,
+            "category_id": category_id,
+            "tags": list(tags),
+        }
         categorise.send("transactions", user_id=user_id, rows=[row])
-        category_id = row["category_id"]
+        if not splits:
+            category_id = row["category_id"]
+        tags = row["tags"]
     check_splits(user_id, type, category_id, splits)
     txn = Transaction(
         user_id=user_id,
