@@ -12,12 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 
 from app import ledger
 from app.accounts.models import Account
 from app.common import money
 from app.common.auth import get_owned
+from app.common.db import analyse
 from app.common.errors import PayloadTooLarge, Unprocessable
 from app.common.events import categorise
 from app.extensions import db
@@ -204,6 +205,5 @@ def refresh_statistics(added: int) -> None:
     """After a large import, fresh planner statistics: a list planned on the old row counts may
     pick a plan made for a table a fraction of the size. (ANALYZE runs inside the transaction
     and counts its own new rows; autovacuum may be off or late.)"""
-    threshold = current_app.config["IMPORT_ANALYZE_ROWS"]
-    if added >= threshold and db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("ANALYZE transactions"))
+    if added >= current_app.config["IMPORT_ANALYZE_ROWS"]:
+        analyse(db.session, "transactions", "transaction_tags")
