@@ -88,7 +88,7 @@ def test_backup_restores_exactly_into_a_new_user(user, make_user):
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     document = json.loads(response.get_data())
-    assert document["format"] == "finance-tracker-backup" and document["version"] == 1
+    assert document["format"] == "finance-tracker-backup" and document["version"] == 2
     assert len(document["transactions"]) == 123
 
     fresh = make_user("restorer")
@@ -173,3 +173,245 @@ def test_statuses_cross_currency_transfers_and_reconciled_balances_survive(user,
             assert accounts[name][field] == mine[name][field], (name, field)
     moved = [t for t in listed(fresh) if t["type"] == "transfer"][0]
     assert (moved["transfer_amount"], moved["transfer_currency"]) == ("9.20", "EUR")
+
+
+def canonical(document: dict) -> dict:
+    """The document with each id replaced by its row's position in its list (a restore
+    renumbers ids but keeps the order), and without the export time."""
+    doc = json.loads(json.dumps(document))
+    doc.pop("exported_at")
+    index = {
+        name: {item["id"]: position for position, item in enumerate(doc[name])}
+        for name in ("accounts", "categories", "transactions", "recurring")
+    }
+
+    def renumber(item: dict, field: str, collection: str) -> None:
+        if item.get(field) is not None:
+            item[field] = index[collection][item[field]]
+
+    for name in ("accounts", "categories", "transactions", "recurring", "budgets", "rules"):
+        for item in doc[name]:
+            item.pop("id")
+            renumber(item, "account_id", "accounts")
+            renumber(item, "transfer_account_id", "accounts")
+            renumber(item, "category_id", "categories")
+            renumber(item, "parent_id", "categories")
+            renumber(item, "recurring_id", "recurring")
+            for split in item.get("splits", ()):
+                renumber(split, "category_id", "categories")
+            for occurrence in item.get("occurrences", ()):
+                renumber(occurrence, "transaction_id", "transactions")
+    return doc
+
+
+def make_everything(user) -> dict:
+    """Data in every collection a backup holds."""
+    make_data(user)
+    accounts = {a["name"]: a for a in user.get(user.url("accounts")).json}
+    checking = accounts["Checking"]
+    categories = {c["name"]: c for c in user.get("/categories/?limit=1000").json}
+    home, repairs = categories["Home"], categories["Repairs"]
+    split = user.transaction(
+        checking,
+        amount="30.00",
+        description="Hardware store",
+        splits=[
+            {"category_id": repairs["id"], "amount": "20.00", "note": "Paint"},
+            {"category_id": None, "amount": "10.00"},
+        ],
+        tags=["diy", "house"],
+    )
+    assert split["tags"] == ["diy", "house"]
+    for budget in (
+        {
+            "category_id": home["id"],
+            "currency": "USD",
+            "amount": "250.00",
+            "start_month": "2025-01",
+        },
+        {
+            "category_id": repairs["id"],
+            "currency": "EUR",
+            "amount": "40.50",
+            "start_month": "2025-03",
+            "recurring": False,
+            "rollover": True,
+        },
+    ):
+        response = user.post(user.url("budgets"), json=budget)
+        assert response.status_code == 201, response.json
+    rent = user.post(
+        user.url("recurring"),
+        json={
+            "account_id": checking["id"],
+            "type": "expense",
+            "amount": "700.00",
+            "category_id": home["id"],
+            "description": "Rent",
+            "unit": "month",
+            "start_date": "2025-01-31",
+            "count": 3,
+        },
+    )
+    assert rent.status_code == 201, rent.json
+    posted = user.post(user.url("recurring", rent.json["id"]) + "/post-due")
+    assert posted.status_code == 200, posted.json
+    assert len(posted.json["posted"]) == 3
+    # A deleted occurrence stays posted: it is not posted again, before or after a restore.
+    deleted = posted.json["posted"][1]
+    assert user.delete(user.url("transactions", deleted["id"])).status_code == 204
+    later = user.post(
+        user.url("recurring"),
+        json={
+            "account_id": checking["id"],
+            "type": "income",
+            "amount": "1.00",
+            "unit": "week",
+            "every": 2,
+            "start_date": "2199-01-01",
+            "end_date": "2199-12-31",
+            "payee": "Future",
+        },
+    )
+    assert later.status_code == 201, later.json
+    for rate in (
+        {"base": "EUR", "quote": "USD", "date": "2025-01-01", "rate": "1.0852"},
+        {"base": "EUR", "quote": "USD", "date": "2025-02-01", "rate": "1.04"},
+        {"base": "USD", "quote": "JPY", "date": "2025-01-01", "rate": "151.123456789"},
+    ):
+        response = user.post(user.url("rates"), json=rate)
+        assert response.status_code == 201, response.json
+    assert user.patch("/users/me/", json={"base_currency": "EUR"}).status_code == 200
+    return {"rent": rent.json}
+
+
+def test_the_backup_is_everything_and_restores_to_the_same_document(user, make_user):
+    made = make_everything(user)
+    original = json.loads(user.get("/users/me/export").get_data())
+    assert original["version"] == 2 and original["base_currency"] == "EUR"
+    assert len(original["budgets"]) == 2 and len(original["rates"]) == 3
+    assert [len(s["occurrences"]) for s in original["recurring"]] == [3, 0]
+    assert [o["transaction_id"] is None for o in original["recurring"][0]["occurrences"]] == [
+        False,
+        True,
+        False,
+    ]
+    assert sum(1 for t in original["transactions"] if t["recurring_id"]) == 2
+    split = next(t for t in original["transactions"] if t["splits"])
+    assert split["tags"] == ["diy", "house"] and len(split["splits"]) == 2
+    assert {tuple(r["tags"]) for r in original["rules"]} == {(), ("de", "groceries")}
+
+    fresh = make_user("everything")
+    restored = restore(fresh, json.dumps(original).encode())
+    assert restored.status_code == 201, restored.json
+    assert restored.json == {
+        "accounts": 3,
+        "categories": len(original["categories"]),
+        "transactions": len(original["transactions"]),
+        "rules": 2,
+        "budgets": 2,
+        "recurring": 2,
+        "rates": 3,
+    }
+    again = json.loads(fresh.get("/users/me/export").get_data())
+    assert canonical(again) == canonical(original)
+    assert everything(fresh) == everything(user)
+    # Balances, through the accounts API as well as the document.
+    mine = {a["name"]: a for a in user.get(user.url("accounts")).json}
+    theirs = {a["name"]: a for a in fresh.get(fresh.url("accounts")).json}
+    for name, account in mine.items():
+        for field in ("balance", "cleared_balance", "reconciled_balance", "opening_balance"):
+            assert theirs[name][field] == account[field], (name, field)
+    # The restored schedule posts nothing again: neither its posted dates nor the deleted one.
+    rent = next(s for s in fresh.get(fresh.url("recurring")).json if s["description"] == "Rent")
+    assert rent["amount"] == made["rent"]["amount"]
+    posted = fresh.post(fresh.url("recurring", rent["id"]) + "/post-due")
+    assert posted.status_code == 200 and posted.json["posted"] == []
+    assert fresh.get(fresh.url("recurring", rent["id"]) + "/upcoming").json["occurrences"] == []
+    linked = listed(fresh)
+    assert sorted(t["date"] for t in linked if t["recurring_id"] == rent["id"]) == [
+        "2025-01-31",
+        "2025-03-31",
+    ]
+    assert fresh.get("/users/me/").json["base_currency"] == "EUR"
+
+
+def test_a_version_1_document_still_restores(user, make_user):
+    make_data(user)
+    document = json.loads(user.get("/users/me/export").get_data())
+    document["version"] = 1
+    for name in ("budgets", "recurring", "rates", "base_currency"):
+        document.pop(name)
+    for item in document["transactions"]:
+        for name in ("recurring_id", "splits", "tags"):
+            item.pop(name)
+    fresh = make_user("version1")
+    response = restore(fresh, json.dumps(document).encode())
+    assert response.status_code == 201, response.json
+    assert everything(fresh) == everything(user)
+
+
+def test_a_user_with_budgets_schedules_or_rates_only_gets_a_409(user, make_user):
+    make_data(user)
+    body = user.get("/users/me/export").get_data()
+    budgeted = make_user("budgeted")
+    groceries = next(c for c in budgeted.get("/categories/").json if c["name"] == "Groceries")
+    budget = {
+        "category_id": groceries["id"],
+        "currency": "USD",
+        "amount": "1.00",
+        "start_month": "2025-01",
+    }
+    assert budgeted.post(budgeted.url("budgets"), json=budget).status_code == 201
+    assert restore(budgeted, body).status_code == 409
+    assert len(budgeted.get(budgeted.url("budgets")).json) == 1
+    rated = make_user("rated")
+    rate = {"base": "EUR", "quote": "USD", "date": "2025-01-01", "rate": "1.1"}
+    assert rated.post(rated.url("rates"), json=rate).status_code == 201
+    assert restore(rated, body).status_code == 409
+    assert rated.get(rated.url("accounts")).json == []
+
+
+def test_broken_parts_of_a_version_2_document_write_nothing(user, make_user):
+    make_everything(user)
+    document = json.loads(user.get("/users/me/export").get_data())
+    fresh = make_user("broken2")
+    before = everything(fresh)
+    income = next(c["id"] for c in document["categories"] if c["kind"] == "income")
+    split = next(i for i, t in enumerate(document["transactions"]) if t["splits"])
+
+    def edited(change) -> bytes:
+        copy = json.loads(json.dumps(document))
+        change(copy)
+        return json.dumps(copy).encode()
+
+    cases = {
+        "split sum": lambda d: d["transactions"][split]["splits"][0].update(amount="19.99"),
+        "split category": lambda d: d["transactions"][split]["splits"][0].update(category_id=999),
+        "tag": lambda d: d["transactions"][0].update(tags=[" "]),
+        "schedule account": lambda d: d["recurring"][0].update(account_id=999),
+        "schedule currency": lambda d: d["recurring"][0].update(currency="EUR"),
+        "occurrence link": lambda d: d["recurring"][0]["occurrences"][0].update(
+            transaction_id=999999
+        ),
+        "occurrence twice": lambda d: d["recurring"][0]["occurrences"].append(
+            d["recurring"][0]["occurrences"][0]
+        ),
+        "transaction schedule": lambda d: d["transactions"][0].update(recurring_id=999),
+        "budget income": lambda d: d["budgets"][0].update(category_id=income),
+        "budget twice": lambda d: d["budgets"].append(d["budgets"][0]),
+        "budget digits": lambda d: d["budgets"][0].update(amount="1.001"),
+        "rate twice": lambda d: d["rates"].append(d["rates"][0]),
+        "rate same pair": lambda d: d["rates"][0].update(quote=d["rates"][0]["base"]),
+        "rate zero": lambda d: d["rates"][0].update(rate="0"),
+        "version": lambda d: d.update(version=3),
+        "base currency": lambda d: d.update(base_currency="XXY"),
+    }
+    for name, change in cases.items():
+        response = restore(fresh, edited(change))
+        assert response.status_code == 422, (name, response.json)
+        assert response.json["code"] == 422
+    assert everything(fresh) == before
+    assert fresh.get(fresh.url("budgets")).json == []
+    assert fresh.get(fresh.url("recurring")).json == []
+    assert fresh.get(fresh.url("rates")).json == []

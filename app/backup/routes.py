@@ -20,8 +20,9 @@ class Backup(MethodView):
     def get(self):
         """Everything of yours as one JSON document: the portable backup
 
-        Accounts, categories, transactions and rules (budgets and schedules are not part of
-        this version). POST /users/me/import restores it.
+        Accounts, categories, transactions (with their splits, tags and the schedule that
+        posted them), rules, budgets, recurring schedules (with the dates they have posted),
+        exchange rates and the base currency. POST /users/me/import restores it.
         """
         user_id = current_user().id
         return Response(
@@ -46,7 +47,9 @@ class Restore(MethodView):
         """Restore a backup into your user, which must hold no data of its own
 
         Default categories aside (the backup's replace them), a user with accounts,
-        transactions or categories of their own gets a 409 and nothing changes. Balances are
-        recomputed from the transactions and must come out as the backup says.
+        transactions, categories, rules, budgets, schedules or rates of their own gets a 409
+        and nothing changes. Balances are recomputed from the transactions and must come out
+        as the backup says; a schedule keeps the dates it had posted, so post-due does not
+        post them again.
         """
         return service.restore(current_user().id, upload["file"].read())
