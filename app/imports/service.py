@@ -122,7 +122,7 @@ def import_file(
     if not dry_run:
         ledger.post_rows(user_id, rows)
         tag_imported(user_id, account_id, tags)
-        refresh_statistics(len(rows))
+        refresh_statistics(len(rows), tagged=len(tags))
     return {
         "added": len(rows),
         "duplicates": duplicates,
@@ -201,9 +201,12 @@ def tag_imported(user_id: int, account_id: int, tags: dict[str, list[str]]) -> N
             db.session.execute(insert(TransactionTag), values)
 
 
-def refresh_statistics(added: int) -> None:
+def refresh_statistics(added: int, *, tagged: int = 0) -> None:
     """After a large import, fresh planner statistics: a list planned on the old row counts may
     pick a plan made for a table a fraction of the size. (ANALYZE runs inside the transaction
     and counts its own new rows; autovacuum may be off or late.)"""
-    if added >= current_app.config["IMPORT_ANALYZE_ROWS"]:
-        analyse(db.session, "transactions", "transaction_tags")
+    threshold = current_app.config["IMPORT_ANALYZE_ROWS"]
+    if added >= threshold:
+        analyse(db.session, "transactions")
+    if tagged >= threshold:
+        analyse(db.session, "transaction_tags")
