@@ -150,7 +150,7 @@ def main() -> int:
     from bench import run
 
     env = run.server_env()
-    run.prepare(env)
+    run.prepare(env, int(os.environ.get("BENCH_TRANSACTIONS", "1000000")))
     app = run.gunicorn("wsgi:app", run.PORT, env)
     try:
         base = f"http://127.0.0.1:{run.PORT}"

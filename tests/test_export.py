@@ -7,6 +7,10 @@ import csv
 import io
 import json
 
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.transactions import export as export_module
 from tests.test_imports import listed, upload
 
 TRICKY = [
@@ -116,7 +120,8 @@ def test_export_refuses_paging_and_unknown_parameters(user, other_user):
     assert response.status_code == 403
 
 
-def test_export_streams_in_batches(app, user):
+def test_export_streams_in_batches(app, user, monkeypatch):
+    monkeypatch.setattr(export_module, "SQL_BATCH", 2000)
     account = user.account(opening_balance="0.00")
     lines = ["Date,Description,Amount"] + [f"2025-01-01,Row {i},-1.00" for i in range(4500)]
     assert upload(user, account, "\n".join(lines).encode()).json["added"] == 4500
@@ -125,3 +130,101 @@ def test_export_streams_in_batches(app, user):
     chunks = list(response.response)
     assert len(chunks) >= 3  # the header and the rows come a batch at a time, not as one body
     assert sum(chunk.count(b"\r\n") for chunk in chunks) == 4501
+
+
+#: Descriptions that test the quoting: delimiter, quotes, line breaks (which the API refuses
+#: but older data or a direct load may hold), Unicode, a COPY-like marker, empty.
+AWKWARD = [
+    "plain",
+    "comma, inside",
+    'quote " inside',
+    '"quoted"',
+    "line\nbreak",
+    "carriage\rreturn",
+    "both\r\nends",
+    "Ünïcødé ☕ 𝄞 中文",
+    "\\.",
+    "",
+    " leading and trailing ",
+    "semi;colon\ttab",
+    "'single'",
+]
+
+
+def test_postgresql_and_python_write_the_same_csv_bytes(app, user):
+    """The two CSV paths (PostgreSQL formats the lines; Python's csv module does elsewhere)
+    write the same bytes: currencies with 0, 2, 3 and 4 digits, negative amounts, cross-currency
+    transfers, NULLs, and descriptions, payees and import ids that need quoting."""
+    accounts = {
+        currency: user.account(name=f"In {currency}", currency=currency)
+        for currency in ("JPY", "USD", "BHD", "CLF", "EUR")
+    }
+    amounts = {"JPY": "1200", "USD": "12.05", "BHD": "0.005", "CLF": "3.0001", "EUR": "1000000.10"}
+    for currency, account in accounts.items():
+        user.transaction(account, amount=amounts[currency], type="income")
+        user.transaction(account, amount=amounts[currency], payee="Payee, Inc.")
+    user.transaction(accounts["USD"], amount="0.10", date="2199-12-31")
+    user.transaction(
+        accounts["USD"],
+        amount="10.00",
+        type="transfer",
+        transfer_account_id=accounts["JPY"]["id"],
+        transfer_amount="1523",
+    )
+    user.transaction(
+        accounts["EUR"],
+        amount="0.01",
+        type="transfer",
+        transfer_account_id=accounts["BHD"]["id"],
+        transfer_amount="0.004",
+        status="cleared",
+    )
+    with app.app_context():
+        ids = db.session.scalars(
+            sa.text("SELECT id FROM transactions WHERE user_id = :u ORDER BY id"), {"u": user.id}
+        ).all()
+        # Free text the API would refuse (line breaks): written directly, as a restore of old
+        # data or a bulk load might.
+        for number, (txn_id, text) in enumerate(zip(ids, AWKWARD * 2, strict=False)):
+            db.session.execute(
+                sa.text(
+                    "UPDATE transactions SET description = :d, payee = :p, import_id = :i "
+                    "WHERE id = :id"
+                ),
+                {
+                    "d": text,
+                    "p": None if number % 3 == 0 else AWKWARD[-1 - number % len(AWKWARD)],
+                    "i": None if number % 2 else f'id,{number}"x"',
+                    "id": txn_id,
+                },
+            )
+        db.session.commit()
+        for args in ({}, {"sort_by": "amount", "order": "desc"}, {"transaction_type": "expense"}):
+            query = {"sort_by": "date", "order": "asc", **args}
+            sql = "".join(export_module.csv_lines_sql(user.id, query))
+            python = "".join(export_module.csv_lines_python(user.id, query))
+            db.session.rollback()
+            assert sql == python, args
+        assert sql.count("\r\n") >= 6
+    # What the route serves (on PostgreSQL, the SQL path) is the Python path's bytes too.
+    body = export(user, sort_by="amount", order="desc").get_data(as_text=True)
+    with app.app_context():
+        query = {"sort_by": "amount", "order": "desc"}
+        assert body == "".join(export_module.csv_lines_python(user.id, query))
+        db.session.rollback()
+    parsed = list(csv.reader(io.StringIO(body, newline="")))
+    assert parsed[0] == list(export_module.COLUMNS)
+    by_amount = {(row[3], row[4]) for row in parsed[1:]}
+    for expected in (
+        ("1200", "JPY"),
+        ("-1200", "JPY"),
+        ("-0.005", "BHD"),
+        ("3.0001", "CLF"),
+        ("1000000.10", "EUR"),
+        ("-10.00", "USD"),
+        ("-0.01", "EUR"),
+    ):
+        assert expected in by_amount, expected
+    transfers = {row[11]: row[12] for row in parsed[1:] if row[2] == "transfer"}
+    assert transfers == {"1523": "JPY", "0.004": "BHD"}
+    assert {row[8] for row in parsed[1:]} >= set(AWKWARD)

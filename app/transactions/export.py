@@ -1,6 +1,12 @@
 """The caller's transactions as a file: CSV (RFC 4180, read back by the import) or a JSON array,
 streamed from a server-side cursor so that a million rows take constant memory.
 
+On PostgreSQL the database writes each CSV line itself (`csv_line_sql`: money formatted from
+integer minor units with the currency's digits, text quoted as Python's csv module quotes it)
+and Python only joins a batch of lines: several times faster than formatting a million rows
+here. Elsewhere (SQLite, `make run`) Python's csv module writes them. The two write the same
+bytes for the same rows (tests/test_export.py checks it).
+
 CSV columns: id, date, type, amount, currency, account_id, transfer_account_id, category_id,
 description, payee, import_id. `amount` is signed as the transaction moves its account_id's
 balance (income positive; expense and a transfer's source negative), which is what an import
@@ -12,10 +18,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import orjson
-from sqlalchemy import String, type_coerce
+from iso4217 import Currency
+from sqlalchemy import String, Text, case, cast, func, literal, select, type_coerce
 
+from app.accounts.models import Account
 from app.common import money
 from app.extensions import db
 from app.ledger.effects import SIGNS
@@ -42,6 +51,8 @@ COLUMNS = (
 )
 #: Rows fetched from the cursor, and written to the response, at a time.
 BATCH = 2000
+#: Lines fetched from PostgreSQL's cursor, and written to the response, at a time (~1 MB).
+SQL_BATCH = 10_000
 #: The sign of each type's effect on its account_id (the ledger's one effect rule).
 SIGN = {type_: signs[0] for type_, signs in SIGNS.items()}
 
@@ -88,6 +99,14 @@ def rows(user_id: int, args: dict) -> Iterator[list[tuple]]:
 
 
 def csv_lines(user_id: int, args: dict) -> Iterator[str]:
+    """The CSV file, a batch of lines at a time: written by PostgreSQL where it serves, by
+    Python's csv module elsewhere."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return csv_lines_sql(user_id, args)
+    return csv_lines_python(user_id, args)
+
+
+def csv_lines_python(user_id: int, args: dict) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180: CRLF, quotes doubled
     writer.writerow(COLUMNS)
@@ -116,6 +135,130 @@ def csv_lines(user_id: int, args: dict) -> Iterator[str]:
         buffer.seek(0)
         buffer.truncate()
     yield buffer.getvalue()
+
+
+#: ISO 4217 currencies whose minor unit is not 2 digits (JPY 0, BHD 3, CLF 4...).
+OTHER_DIGITS = {
+    currency.code: currency.exponent
+    for currency in Currency
+    if currency.exponent is not None and currency.exponent != 2
+}
+#: What makes Python's csv module (QUOTE_MINIMAL, CRLF line ends) quote a field: the
+#: delimiter, the quote, or a character of the line terminator.
+NEEDS_QUOTES = '[",\r\n]'
+
+
+def csv_text(column):
+    """A text column as a CSV field, quoted as Python's csv module quotes it; NULL is empty."""
+    value = func.coalesce(column, literal(""))
+    return case(
+        (
+            value.regexp_match(NEEDS_QUOTES),
+            func.concat('"', func.replace(value, '"', '""', type_=Text), '"', type_=Text),
+        ),
+        else_=value,
+    )
+
+
+def csv_integer(column):
+    return func.coalesce(cast(column, Text), literal(""))
+
+
+def digits_of(currency_column, currencies: list[str]):
+    """The currency's minor-unit digits: the user's own currencies first (the common case, a
+    short CASE), then every ISO 4217 exception, else 2."""
+    others = case(OTHER_DIGITS, value=currency_column, else_=2) if OTHER_DIGITS else 2
+    if not currencies:
+        return others
+    return case(
+        {currency: money.digits(currency) for currency in currencies},
+        value=currency_column,
+        else_=others,
+    )
+
+
+def money_text(minor, currency_column, currencies: list[str], negative=None):
+    """Positive minor units as the decimal string decimal_text writes, in integer arithmetic
+    in SQL (no float, no numeric rounding): whole part, a point, the fraction zero-padded to
+    the currency's digits; `-` first where `negative` holds."""
+    branches = {0: cast(minor, Text)}
+    for places in sorted({*OTHER_DIGITS.values(), 2} - {0}):
+        unit = 10**places
+        # Integer division and remainder: amounts are positive, so // truncates exactly.
+        branches[places] = func.concat(
+            cast(minor // unit, Text),
+            ".",
+            func.lpad(cast(minor % unit, Text), places, "0", type_=Text),
+            type_=Text,
+        )
+    text = case(branches, value=digits_of(currency_column, currencies))
+    if negative is None:
+        return text
+    return case((negative, func.concat("-", text, type_=Text)), else_=text)
+
+
+def csv_line_sql(currencies: list[str]):
+    """One CSV line of COLUMNS, CRLF-terminated, as PostgreSQL writes it."""
+    t = Transaction
+    negative = [type_ for type_, sign in SIGN.items() if sign < 0]
+    fields = [
+        cast(t.id, Text),
+        cast(t.date, Text),
+        cast(t.type, Text),
+        money_text(t.amount, t.currency, currencies, negative=t.type.in_(negative)),
+        t.currency,
+        cast(t.account_id, Text),
+        csv_integer(t.transfer_account_id),
+        csv_integer(t.category_id),
+        csv_text(t.description),
+        csv_text(t.payee),
+        csv_text(t.import_id),
+        case(
+            (t.transfer_amount.is_(None), literal("")),
+            else_=money_text(t.transfer_amount, t.transfer_currency, currencies),
+        ),
+        func.coalesce(t.transfer_currency, literal("")),
+        cast(t.status, Text),
+        func.coalesce(cast(t.transfer_status, Text), literal("")),
+    ]
+    return func.concat(func.concat_ws(",", *fields, type_=Text), "\r\n", type_=Text)
+
+
+def csv_lines_sql(user_id: int, args: dict) -> Iterator[str]:
+    """The CSV file with every line written by PostgreSQL, fetched SQL_BATCH lines at a time
+    from a server-side cursor and joined: Python touches one string per row."""
+    currencies = sorted(
+        db.session.scalars(select(Account.currency).where(Account.user_id == user_id).distinct())
+    )
+    stmt = (
+        queries.list_stmt(user_id, args)
+        .with_only_columns(csv_line_sql(currencies).label("line"))
+        .order_by(*queries.sort_order(args))
+    )
+    connection = db.session.connection()
+    # date::text is YYYY-MM-DD in the ISO style (and far cheaper than to_char); for this
+    # transaction only, whatever the server's default.
+    connection.exec_driver_sql("SET LOCAL datestyle = 'ISO, YMD'")
+    compiled = stmt.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    yield ",".join(COLUMNS) + "\r\n"
+    # psycopg2's named cursor (a server-side one: DECLARE ... FETCH), on the session's
+    # connection and in its transaction; closed when the response ends or is abandoned.
+    with connection.connection.driver_connection.cursor(name="transactions_export") as cursor:
+        cursor.execute(str(compiled), compiled.params)
+        for batch in prefetched(cursor, SQL_BATCH):
+            yield "".join([line for (line,) in batch])
+
+
+def prefetched(cursor, size: int) -> Iterator[list[tuple]]:
+    """The cursor's rows `size` at a time, the next batch fetched in a thread while the caller
+    sends this one: the database formats rows while the worker writes (psycopg2 lets go of the
+    GIL while it waits). Only that thread uses the cursor until the generator ends; closing
+    it early waits for the fetch under way, then the caller closes the cursor."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-fetch") as pool:
+        pending = pool.submit(cursor.fetchmany, size)
+        while batch := pending.result():
+            pending = pool.submit(cursor.fetchmany, size)
+            yield batch
 
 
 def json_chunks(user_id: int, args: dict) -> Iterator[bytes]:
