@@ -452,3 +452,47 @@ def test_ofx_version_is_detected(user):
         user, user.account(), OFX2.format(currency="USD").encode(), "c.qfx", dry_run="true"
     )
     assert (sgml.json["detected"]["version"], xml.json["detected"]["version"]) == ("102", "220")
+
+
+def test_the_bulk_insert_keeps_every_value_exactly(app, user):
+    """post_rows' COPY: empty strings stay empty (not NULL), None is NULL, and quotes, commas,
+    backslashes, COPY's own markers and Unicode come back as written."""
+    from datetime import date
+    from decimal import Decimal
+
+    from app import ledger
+    from app.transactions.models import Transaction
+
+    account = user.account(currency="BHD")
+    texts = ["", '"quoted", comma', "back\\slash \\N", "\\N", "NULL", "Ünïcødé ☕ 𝄞", " x "]
+    rows = [
+        {
+            "type": "income" if i % 2 else "expense",
+            "account_id": account["id"],
+            "transfer_account_id": None,
+            "category_id": None,
+            "amount": Decimal("0.001") * (i + 1),
+            "date": date(2025, 1, 1 + i),
+            "description": text,
+            "payee": None if i == 0 else text,
+            "import_id": None if i == 1 else text,
+        }
+        for i, text in enumerate(texts)
+    ]
+    with app.app_context():
+        ledger.post_rows(user.id, rows)
+        db.session.commit()
+        stored = db.session.execute(
+            sa.select(
+                Transaction.description,
+                Transaction.payee,
+                Transaction.import_id,
+                Transaction.amount,
+            )
+            .where(Transaction.user_id == user.id)
+            .order_by(Transaction.date)
+        ).all()
+    assert [tuple(row) for row in stored] == [
+        (row["description"], row["payee"], row["import_id"], i + 1) for i, row in enumerate(rows)
+    ]
+    assert user.balance(account) == "-0.004"  # -1 +2 -3 +4 -5 +6 -7 thousandths

@@ -20,11 +20,13 @@ so the rows and the balances they move are written together or not at all.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import delete, exists, insert, or_, select, update
@@ -492,20 +494,8 @@ def post_rows(user_id: int, rows: Sequence[dict[str, Any]]) -> None:
     count_transactions(user_id, len(values))
 
 
-#: COPY's text format: these characters are written as escapes.
-COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def copy_field(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    if isinstance(value, str):
-        return value.translate(COPY_ESCAPES)
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
+#: How insert_many writes None for COPY.
+COPY_NULL = "\x01"
 
 
 def insert_many(values: list[dict[str, Any]]) -> None:
@@ -518,11 +508,20 @@ def insert_many(values: list[dict[str, Any]]) -> None:
         return
     columns = list(values[0])
     body = io.StringIO()
-    for row in values:
-        body.write("\t".join(copy_field(row[name]) for name in columns))
-        body.write("\n")
+    # COPY's CSV format, written by Python's csv module (in C): numbers bare, everything else
+    # quoted (dates and timestamps as their str(), which PostgreSQL parses), None as
+    # COPY_NULL, which FORCE_NULL reads back as NULL even quoted. A control character, which
+    # no stored text may hold (app.common.text), so no value is mistaken for it.
+    row_of = itemgetter(*columns)
+    csv.writer(body, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(
+        [COPY_NULL if value is None else value for value in row_of(row)] for row in values
+    )
     body.seek(0)
-    statement = f"COPY transactions ({', '.join(columns)}) FROM STDIN"
+    names = ", ".join(columns)
+    statement = (
+        f"COPY transactions ({names}) FROM STDIN"
+        f" WITH (FORMAT csv, NULL '{COPY_NULL}', FORCE_NULL ({names}))"
+    )
     dbapi = connection.connection.driver_connection
     try:
         with dbapi.cursor() as cursor:
