@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 
 from app.common.errors import Unprocessable
 from app.imports.statement import (
@@ -244,9 +245,13 @@ def guess_decimal_separator(values: list[str]) -> str:
 class AmountReader:
     def __init__(self, decimal: str, thousands: str) -> None:
         self.decimal, self.thousands = decimal, thousands
+        # The usual cell, a plain signed number with this decimal separator, read at once.
+        self.plain = re.compile(rf"-?[0-9]+(?:{re.escape(decimal)}[0-9]+)?")
 
     def __call__(self, raw: str) -> Decimal | None:
         """The signed value of `raw`, None when empty; RowError when unreadable."""
+        if self.plain.fullmatch(raw):
+            return Decimal(raw if self.decimal == "." else raw.replace(self.decimal, "."))
         value = CODE.sub("", raw.strip().translate(SIGNS)).strip()
         if not value:
             return None
@@ -304,6 +309,23 @@ def read(text: str, options: CSVOptions, max_rows: int, too_many) -> Statement:
         index = columns.get(role)
         return record[index] if index is not None and index < len(record) else ""
 
+    # Every record as long as the header (short rows padded), and the roles' cells read by
+    # index: the loop below runs once per row.
+    width = len(header)
+    for _, record in records:
+        if len(record) < width:
+            record.extend([""] * (width - len(record)))
+
+    def reader(role: str):
+        index = columns.get(role)
+        if index is None:
+            return lambda record: ""
+        return itemgetter(index)
+
+    get_date, get_description, get_payee, get_import_id, get_currency = (
+        reader(role) for role in ("date", "description", "payee", "import_id", "currency")
+    )
+
     date_name = options.date_format or guess_date_format(
         [cell(r, "date").strip() for _, r in records[:SAMPLE]]
     )
@@ -328,7 +350,7 @@ def read(text: str, options: CSVOptions, max_rows: int, too_many) -> Statement:
     dates: dict[str, date] = {}  # a year of rows has a few hundred distinct dates
     for number, record in records:
         try:
-            raw_date = cell(record, "date").strip()
+            raw_date = get_date(record).strip()
             if raw_date not in dates:
                 try:
                     dates[raw_date] = check_date(datetime.strptime(raw_date, date_pattern).date())
@@ -345,12 +367,12 @@ def read(text: str, options: CSVOptions, max_rows: int, too_many) -> Statement:
                     date=dates[raw_date],
                     amount=value,
                     description=clean_text(
-                        cell(record, "description"), "description", DESCRIPTION_LENGTH
+                        get_description(record), "description", DESCRIPTION_LENGTH
                     ),
-                    payee=clean_text(cell(record, "payee"), "payee", PAYEE_LENGTH) or None,
-                    import_id=clean_text(cell(record, "import_id"), "import id", IMPORT_ID_LENGTH)
+                    payee=clean_text(get_payee(record), "payee", PAYEE_LENGTH) or None,
+                    import_id=clean_text(get_import_id(record), "import id", IMPORT_ID_LENGTH)
                     or None,
-                    currency=cell(record, "currency").strip().upper() or None,
+                    currency=get_currency(record).strip().upper() or None,
                 )
             )
         except RowError as exc:
