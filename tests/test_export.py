@@ -205,6 +205,13 @@ def test_postgresql_and_python_write_the_same_csv_bytes(app, user):
             python = "".join(export_module.csv_lines_python(user.id, query))
             db.session.rollback()
             assert sql == python, args
+            # The JSON export likewise: PostgreSQL's objects are orjson's, byte for byte.
+            sql_json = b"".join(export_module.json_chunks_sql(user.id, query))
+            python_json = b"".join(export_module.json_chunks_python(user.id, query))
+            db.session.rollback()
+            assert sql_json == python_json, args
+            if not args:
+                assert len(json.loads(sql_json)) == len(ids)
         assert sql.count("\r\n") >= 6
     # What the route serves (on PostgreSQL, the SQL path) is the Python path's bytes too.
     body = export(user, sort_by="amount", order="desc").get_data(as_text=True)
