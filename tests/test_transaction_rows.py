@@ -294,3 +294,48 @@ def test_a_decimal_count_of_minor_units_formats_too():
     # SQL sums (ledger verify, reports) come back as Decimal.
     assert money.format_minor(Decimal("149620"), "EUR") == "1496.20"
     assert money.format_minor(Decimal("-5"), "BHD") == "-0.005"
+
+
+# The writes: the ledger's locks and nothing more. The caller (and the token's revocation) is
+# the first statement of each.
+
+
+def test_a_create_is_five_statements(user, account, statements):
+    statements.clear()
+    response = user.post(
+        user.url("transactions"),
+        json={"account_id": account["id"], "type": "expense", "amount": "1.00"},
+    )
+    assert response.status_code == 201
+    assert response.json["splits"] == [] and response.json["tags"] == []
+    # Lock the account, move its balance, insert, count.
+    assert [s.split()[0] for s in statements] == ["SELECT", "SELECT", "UPDATE", "INSERT", "UPDATE"]
+
+
+def test_a_delete_is_five_statements(user, account, statements):
+    txn = user.transaction(account, tags=["kept-until-deleted"])
+    statements.clear()
+    assert user.delete(user.url("transactions", txn["id"])).status_code == 204
+    # Lock the row, move the balance back, delete (its splits and tags go with it), count.
+    assert [s.split()[0] for s in statements] == ["SELECT", "SELECT", "UPDATE", "DELETE", "UPDATE"]
+    assert rows_of(user, "transaction_tags") == 0
+
+
+def test_moving_a_transaction_is_eight_statements(user, account, statements):
+    other = user.account(name="Savings")
+    txn = user.transaction(account, tags=["a"])
+    statements.clear()
+    response = user.patch(user.url("transactions", txn["id"]), json={"account_id": other["id"]})
+    assert response.status_code == 200
+    assert response.json["tags"] == ["a"]
+    # Lock the row, lock both accounts, change the row, move both balances, read its splits
+    # and tags for the answer.
+    assert len(statements) == 8, statements
+
+
+def rows_of(user, table: str) -> int:
+    app = user.client.application
+    with app.app_context():
+        count = db.session.scalar(sa.text(f"SELECT count(*) FROM {table}"))
+        db.session.remove()
+    return count

@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import delete, exists, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import lazyload
 
 from app.accounts.models import Account
 from app.common import money
@@ -111,6 +112,9 @@ def lock_transaction(user_id: int, transaction_id: int) -> Transaction:
         .where(Transaction.id == transaction_id, Transaction.user_id == user_id)
         .with_for_update()
         .execution_options(populate_existing=True)
+        # Its splits and tags only when read (an update's answer, an If-Match check): a
+        # delete reads neither, and the database deletes them with it.
+        .options(lazyload(Transaction.splits), lazyload(Transaction.tag_rows))
     ).one_or_none()
     if txn is None:
         raise NotFound(f"Transaction {transaction_id} not found.")

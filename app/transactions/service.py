@@ -71,6 +71,9 @@ def create(
         payee=payee,
         category_id=category_id,
         recurring_id=recurring_id,
+        # Known empty: setting them once it is flushed would load them first (two SELECTs).
+        splits=[],
+        tag_rows=[],
     )
     ledger.post(txn, amount, transfer_amount)
     set_splits(txn, splits)
