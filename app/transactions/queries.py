@@ -1,13 +1,15 @@
 """The transaction list: filters and sort order, scoped to the caller.
 
-Paging is app.common.pagination's.
+Paging is app.common.pagination's. Building a statement queries nothing, except whether the
+caller has split parts in a category they filter by (see list_stmt).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, exists, func, or_, select, union
 
 from app.common import money
+from app.extensions import db
 from app.transactions.models import Transaction, TransactionSplit, TransactionTag
 
 SORT_COLUMNS = {"date": Transaction.date, "amount": Transaction.amount_scaled}
@@ -29,18 +31,46 @@ def escape_like(text: str) -> str:
 def list_stmt(user_id: int, args: dict) -> Select:
     """The caller's transactions matching `args` (TransactionQueryArgsSchema); see sort_order."""
     t = Transaction
-    stmt = select(t).where(t.user_id == user_id)
-    if "start_date" in args:
-        stmt = stmt.where(t.date >= args["start_date"])
-    if "end_date" in args:
-        stmt = stmt.where(t.date <= args["end_date"])
-    if "category_id" in args:
-        # Its own category, or one of its parts'.
-        in_part = select(TransactionSplit.transaction_id).where(
-            TransactionSplit.user_id == user_id,
-            TransactionSplit.category_id == args["category_id"],
+    where = filters(user_id, args)
+    if "category_id" not in args:
+        return select(t).where(*where)
+    # Its own category, or one of its parts': as two branches, each with every other filter
+    # pushed in, so that each can use its category index (ix_transactions_user_id_category_id_date,
+    # and the splits' own). One `category_id = c OR id IN (parts)` made PostgreSQL walk the whole
+    # sort index instead, filtering row by row: 1.2 s on a million transactions against 34 ms.
+    # Without parts in the category, only the first branch can match: then it is the plain
+    # filter (15 ms there; the union's re-reading of the matching rows to sort them, 35 ms).
+    category = args["category_id"]
+    if not has_parts_in(user_id, category):
+        # The common case, answered as the plain filter it then is.
+        return select(t).where(*where, t.category_id == category)
+    own = select(t.id).where(*where, t.category_id == category)
+    in_part = (
+        select(t.id)
+        .join(TransactionSplit, TransactionSplit.transaction_id == t.id)
+        .where(
+            *where, TransactionSplit.user_id == user_id, TransactionSplit.category_id == category
         )
-        stmt = stmt.where(or_(t.category_id == args["category_id"], t.id.in_(in_part)))
+    )
+    return select(t).where(t.user_id == user_id, t.id.in_(union(own, in_part)))
+
+
+def has_parts_in(user_id: int, category_id: int) -> bool:
+    """Whether any split transaction of the user has a part in the category (an index probe)."""
+    split = TransactionSplit
+    return db.session.scalar(
+        select(exists().where(split.user_id == user_id, split.category_id == category_id))
+    )
+
+
+def filters(user_id: int, args: dict) -> list[ColumnElement]:
+    """The conditions of every filter in `args` but category_id (see list_stmt)."""
+    t = Transaction
+    where = [t.user_id == user_id]
+    if "start_date" in args:
+        where.append(t.date >= args["start_date"])
+    if "end_date" in args:
+        where.append(t.date <= args["end_date"])
     if args.get("uncategorized"):
         # No category, and not split into categorised parts only.
         split = TransactionSplit
@@ -50,45 +80,45 @@ def list_stmt(user_id: int, args: dict) -> Select:
             .group_by(split.transaction_id)
             .having(func.count(split.category_id) == func.count())
         )
-        stmt = stmt.where(t.category_id.is_(None), t.id.not_in(all_parts_categorised))
+        where += [t.category_id.is_(None), t.id.not_in(all_parts_categorised)]
     if "tag" in args:
         tagged = select(TransactionTag.transaction_id).where(
             TransactionTag.user_id == user_id, TransactionTag.tag.in_(args["tag"])
         )
-        stmt = stmt.where(t.id.in_(tagged))
+        where.append(t.id.in_(tagged))
     if "currency" in args:
-        stmt = stmt.where(t.currency == args["currency"])
+        where.append(t.currency == args["currency"])
     if "transaction_type" in args:
-        stmt = stmt.where(t.type == args["transaction_type"])
+        where.append(t.type == args["transaction_type"])
     if "account_id" in args:
         account_id = args["account_id"]
-        stmt = stmt.where(or_(t.account_id == account_id, t.transfer_account_id == account_id))
+        where.append(or_(t.account_id == account_id, t.transfer_account_id == account_id))
     if "status" in args:
         status = args["status"]
         if "account_id" in args:
             # The status of the listed account's side.
-            stmt = stmt.where(
+            where.append(
                 or_(
                     (t.account_id == args["account_id"]) & (t.status == status),
                     (t.transfer_account_id == args["account_id"]) & (t.transfer_status == status),
                 )
             )
         else:
-            stmt = stmt.where(or_(t.status == status, t.transfer_status == status))
+            where.append(or_(t.status == status, t.transfer_status == status))
     # Amounts compare on the source side (amount_scaled): a transfer's transfer_amount, in the
     # destination's currency, is not filtered or sorted on.
     if "min_amount" in args:
         bound = money.decimal_to_common_scale(args["min_amount"], round_up=True)
-        stmt = stmt.where(t.amount_scaled >= bound)
+        where.append(t.amount_scaled >= bound)
     if "max_amount" in args:
         bound = money.decimal_to_common_scale(args["max_amount"], round_up=False)
-        stmt = stmt.where(t.amount_scaled <= bound)
+        where.append(t.amount_scaled <= bound)
     if "q" in args:
         pattern = f"%{escape_like(args['q'])}%"
-        stmt = stmt.where(
+        where.append(
             or_(t.description.ilike(pattern, escape="\\"), t.payee.ilike(pattern, escape="\\"))
         )
-    return stmt
+    return where
 
 
 def sort_order(args: dict) -> tuple[ColumnElement, ColumnElement]:
