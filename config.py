@@ -98,8 +98,9 @@ class Config:
             env("DATABASE_URL") or self.DEFAULT_DATABASE_URL
         )
         self.SQLALCHEMY_ENGINE_OPTIONS = {
-            # A connection dropped by a database restart is noticed and replaced.
-            "pool_pre_ping": True,
+            # A connection dropped by a database restart is noticed and replaced when it is
+            # taken from the pool, without a round trip (app.common.db.drop_closed_connection).
+            "pool_pre_ping": False,
             "pool_recycle": 1800,
         }
         self.JWT_ACCESS_TOKEN_EXPIRES = timedelta(

@@ -6,8 +6,10 @@ import swagger_ui_bundle
 from flask import Flask, send_from_directory
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.common.db import drop_closed_connection
 from app.common.http import register_http_rules
 from app.common.json import JSONProvider
 from app.common.openapi import DocsPlugin
@@ -111,6 +113,9 @@ def register_cli(app: Flask) -> None:
     from app.cli import register
 
     register(app)
+
+
+event.listen(Pool, "checkout", drop_closed_connection)
 
 
 @event.listens_for(Engine, "connect")

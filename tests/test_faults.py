@@ -2,7 +2,8 @@
 
 When the database does not answer, requests get the one JSON error shape with status 503 and
 Retry-After, never a 500; /healthz still answers (the process is up) while /readyz says 503.
-Once the database answers again the app recovers by itself (pool_pre_ping), no restart.
+Once the database answers again the app recovers by itself (app.common.db.drop_closed_connection
+replaces the connections the server closed), no restart.
 (Load-time faults under gunicorn are in test_stress_gunicorn.py.)
 """
 
@@ -90,13 +91,14 @@ def test_the_app_recovers_by_itself_after_its_connections_are_terminated(app, us
     with engine.connect() as conn:
         killed = conn.scalar(
             sa.text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                # With a timeout, each call returns once that backend is gone.
+                "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity"
                 " WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
         )
     engine.dispose()
     assert killed > 0
-    # pool_pre_ping notices the dead connections and replaces them: no 503, no restart.
+    # The pool notices the closed connections and replaces them: no 503, no restart.
     assert (
         user.post(
             user.url("transactions"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -59,3 +60,27 @@ def analyse(session, *tables: str) -> None:
     if session.get_bind().dialect.name == "postgresql":
         for table in tables:
             session.execute(sa.text(f"ANALYZE {table}"))
+
+
+def drop_closed_connection(dbapi_connection, connection_record, connection_proxy) -> None:
+    """A pool "checkout" listener: a connection the server closed while it sat in the pool is
+    replaced before a request uses it, and the pool's other connections of that age with it
+    (a restart closed them all).
+
+    An idle connection receives nothing from PostgreSQL; if its socket has become readable,
+    what arrived is the server's goodbye (a FATAL "terminating connection" and end of file:
+    a restart, pg_terminate_backend, PgBouncer or a proxy closing it). A zero-timeout poll of
+    the socket tells, without the round trip that SQLAlchemy's pool_pre_ping spends on every
+    checkout ("SELECT 1": a quarter of the round trips of a one-query request).
+    """
+    fileno = getattr(dbapi_connection, "fileno", None)
+    if fileno is None:  # SQLite: no server to close it
+        return
+    if getattr(dbapi_connection, "closed", False):
+        raise sa.exc.InvalidatePoolError("the connection was closed")
+    try:
+        readable, _, _ = select.select([fileno()], [], [], 0)
+    except (OSError, ValueError) as error:  # no socket any more
+        raise sa.exc.InvalidatePoolError(str(error)) from None
+    if readable:
+        raise sa.exc.InvalidatePoolError("the server closed the connection")
