@@ -3,12 +3,16 @@
 Nothing here imports the rest of the app: every other module may import these.
 """
 
+import flask_jwt_extended
 import flask_smorest
-from flask_jwt_extended import JWTManager
+from flask_jwt_extended.config import config as jwt_config
+from flask_jwt_extended.default_callbacks import default_decode_key_callback
+from flask_jwt_extended.tokens import _decode_jwt
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from jwt import ExpiredSignatureError
 from sqlalchemy import MetaData
 
 # Named constraints: Alembic can drop them (SQLite batch mode needs names) and errors.py can
@@ -34,6 +38,38 @@ class Api(flask_smorest.Api):
         """Register nothing: we page with skip/limit and X-Total-Count, never flask-smorest's
         `@blp.paginate`, whose X-Pagination header would otherwise put an unused
         PaginationMetadata schema in the document (the header is lazy, its schema is not)."""
+
+
+class JWTManager(flask_jwt_extended.JWTManager):
+    """flask-jwt-extended, decoding a token once instead of three times.
+
+    Its `_decode_jwt_from_config` decodes the token unverified and reads its header (each a
+    full parse: PyJWT checks every character of every segment) only to hand them to the
+    decode-key callback, then decodes it again, verified. With one key, JWT_SECRET_KEY, and no
+    decode_key_loader, the verified decode is all there is to do: the same call, the same
+    options and the same errors (an expired token still goes the library's own way, which
+    attaches the header and claims its error handler reads).
+    """
+
+    def _decode_jwt_from_config(self, encoded_token, csrf_value=None, allow_expired=False):
+        if self._decode_key_callback is not default_decode_key_callback:
+            return super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
+        try:
+            return _decode_jwt(
+                algorithms=jwt_config.decode_algorithms,
+                allow_expired=allow_expired,
+                audience=jwt_config.decode_audience,
+                csrf_value=csrf_value,
+                encoded_token=encoded_token,
+                identity_claim_key=jwt_config.identity_claim_key,
+                issuer=jwt_config.decode_issuer,
+                leeway=jwt_config.leeway,
+                secret=jwt_config.decode_key,
+                verify_aud=jwt_config.decode_audience is not None,
+                verify_sub=jwt_config.verify_sub,
+            )
+        except ExpiredSignatureError:
+            return super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
 
 
 migrate = Migrate()
