@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import Pool
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.common.db import drop_closed_connection
+from app.common.db import drop_closed_connection, in_transactions_again
 from app.common.http import register_http_rules
 from app.common.json import JSONProvider
 from app.common.openapi import DocsPlugin
@@ -116,6 +116,7 @@ def register_cli(app: Flask) -> None:
 
 
 event.listen(Pool, "checkout", drop_closed_connection)
+event.listen(Pool, "checkin", in_transactions_again)
 
 
 @event.listens_for(Engine, "connect")

@@ -6,6 +6,7 @@ import select
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from psycopg2.extensions import connection as PsycopgConnection  # noqa: N812 - a class
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -84,3 +85,22 @@ def drop_closed_connection(dbapi_connection, connection_record, connection_proxy
         raise sa.exc.InvalidatePoolError(str(error)) from None
     if readable:
         raise sa.exc.InvalidatePoolError("the server closed the connection")
+
+
+def outside_a_transaction(connection: sa.Connection) -> None:
+    """Let the statements of this pooled connection run outside a transaction until it goes
+    back to the pool (psycopg2's autocommit; `in_transactions_again` restores it there).
+
+    SQLAlchemy's isolation_level="AUTOCOMMIT" would do the same through psycopg2's
+    set_isolation_level, which sends a statement when it is undone: one of the two round
+    trips saved spent again. The autocommit flag is the client's alone."""
+    dbapi_connection = connection.connection.driver_connection
+    if isinstance(dbapi_connection, PsycopgConnection):  # SQLite has no round trips to save
+        dbapi_connection.autocommit = True
+
+
+def in_transactions_again(dbapi_connection, connection_record) -> None:
+    """A pool "checkin" listener: a connection comes back from `outside_a_transaction` in the
+    mode every other request expects, one transaction per request."""
+    if isinstance(dbapi_connection, PsycopgConnection) and dbapi_connection.autocommit:
+        dbapi_connection.autocommit = False

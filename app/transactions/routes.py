@@ -35,7 +35,7 @@ RECONCILED = "The transaction is reconciled and force=true was not given"
 
 @blp.route("/")
 class TransactionList(MethodView):
-    @blp.login_required(owner=True)
+    @blp.login_required(owner=True, reads_only=True)
     @blp.arguments(TransactionQueryArgsSchema, location="query")
     @blp.response(200, TransactionSchema(many=True), headers=TOTAL_COUNT_HEADER)
     def get(self, args, user_id):
@@ -100,7 +100,7 @@ class TransactionExport(MethodView):
 @blp.route("/<int:transaction_id>")
 class TransactionDetail(MethodView):
     @blp.etag
-    @blp.login_required(owner=True)
+    @blp.login_required(owner=True, reads_only=True)
     @blp.response(200, TransactionSchema)
     @blp.alt_response(404, description=NOT_FOUND)
     def get(self, user_id, transaction_id):

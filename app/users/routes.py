@@ -43,7 +43,7 @@ class UserList(MethodView):
 
 @blp.route("/me/")
 class Me(MethodView):
-    @blp.login_required
+    @blp.login_required(reads_only=True)
     @blp.response(200, UserSchema)
     def get(self):
         """The caller's profile"""
