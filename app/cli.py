@@ -78,24 +78,29 @@ ledger_cli = Group(
 @click.option("--user-id", type=int, help="Only this user's accounts.")
 def ledger_verify(user_id: int | None) -> None:
     """Exit 1 if any balance (or cleared or reconciled balance) differs from opening balance
-    + its transactions (its cleared and reconciled ones, its reconciled ones)."""
+    + its transactions (its cleared and reconciled ones, its reconciled ones), or a monthly
+    rollup the reports read from what its transactions add up to."""
     wrong = ledger.verify(user_id)
     for item in wrong:
-        currency = item.currency
+
+        def shown(value: int, item=item) -> str:
+            return money(value, item.currency) if item.money else str(value)
+
         click.echo(
             f"account {item.account_id} (user {item.user_id}): "
-            f"{item.column.replace('_', ' ')} {money(item.balance, currency)}, "
-            f"expected {money(item.expected, currency)}, "
-            f"difference {money(item.balance - item.expected, currency)}"
+            f"{item.column.replace('_', ' ')} {shown(item.balance)}, "
+            f"expected {shown(item.expected)}, "
+            f"difference {shown(item.balance - item.expected)}"
         )
     if wrong:
         raise SystemExit(1)
-    click.echo("All balances match their transactions.")
+    click.echo("All balances match their transactions, and so do the monthly rollups.")
 
 
 @ledger_cli.command("rebuild")
 def ledger_rebuild() -> None:
-    """Recompute every wrong balance from its transactions, in one database transaction."""
+    """Recompute every wrong balance (and monthly rollup) from the transactions, in one
+    database transaction."""
     fixed = ledger.rebuild()
     db.session.commit()
     click.echo(f"Corrected {len({item.account_id for item in fixed})} account(s).")

@@ -138,6 +138,11 @@ def transactions_for(rng, user_id, account_ids, category_ids, count, start, firs
             day.isoformat(),
             description,
             payee,
+            "pending",
+            # A transfer's destination side (same currency: the same amount).
+            amount if target else None,
+            "USD" if target else None,
+            "pending" if target else None,
             "2026-01-01T00:00:00Z",
             "2026-01-01T00:00:00Z",
             # Pending on both sides: the cleared and reconciled balances stay the opening one.
@@ -161,6 +166,10 @@ TXN_COLUMNS = [
     "date",
     "description",
     "payee",
+    "status",
+    "transfer_amount",
+    "transfer_currency",
+    "transfer_status",
     "created_at",
     "updated_at",
     "status",

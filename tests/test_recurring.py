@@ -228,7 +228,14 @@ def test_upcoming_previews_without_writing(app, user, account):
     response = user.get(url + "?count=3")
     assert response.status_code == 200, response.json
     assert response.json["occurrences"] == [
-        {"date": day, "amount": "12.50", "currency": "USD", "due": False}
+        {
+            "date": day,
+            "amount": "12.50",
+            "currency": "USD",
+            "transfer_amount": None,
+            "transfer_currency": None,
+            "due": False,
+        }
         for day in ("2199-01-30", "2199-02-28", "2199-03-30")
     ]
     assert len(user.get(url + "?count=1000").json["occurrences"]) == 5  # count=5 ends it

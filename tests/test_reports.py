@@ -165,6 +165,7 @@ def test_summary_matches_the_sums_of_the_rows(history):
     assert usd["categories"][-1] == {
         "category_id": None,
         "name": None,
+        "parent_id": None,
         "income": "0.05",
         "expense": "14.34",
         "net": "-14.29",

@@ -1,7 +1,8 @@
 """Budgets: keep them, and say how a month is going. Spending is summed in SQL per category
-and currency (split parts in their own categories, as the reports count them); Python picks
-the budget that applies and carries rollovers month by month over those few totals.
-No request, no commit.
+and currency from the monthly rollup the ledger keeps (app.ledger.models.MonthTotal; split
+parts in their own categories, as the reports count them); Python picks the budget that
+applies, adds a category's sub-categories (every level down) to it, and carries rollovers
+month by month over those few totals. No request, no commit.
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ from app.common.errors import Conflict, Unprocessable
 from app.common.money import format_minor, to_minor
 from app.common.unset import UNSET
 from app.extensions import db
-from app.transactions.models import Transaction
-from app.transactions.queries import category_lines
+from app.ledger.models import MonthTotal
 
 
 def minor(amount: Decimal, currency: str) -> int:
@@ -118,24 +118,41 @@ def applicable(budgets: list[Budget], month: date) -> dict[tuple[int, str], Budg
 
 
 def spending(user_id: int, first: date, last: date):
-    """Expenses from `first` to `last` per (category, currency, month), split parts in their
-    own categories: {(category_id, currency): {month: minor units}}."""
-    lines = category_lines(
-        Transaction.user_id == user_id,
-        Transaction.type == "expense",
-        Transaction.date >= first,
-        Transaction.date <= last,
-    ).subquery()
-    month = periods.period_start(lines.c.date, "month")
+    """Expenses in the whole months from `first` to `last` per (category, currency, month),
+    split parts in their own categories: {(category_id or None, currency): {month: minor
+    units}}."""
+    m = MonthTotal
     rows = db.session.execute(
-        select(lines.c.category_id, lines.c.currency, month, func.sum(lines.c.amount)).group_by(
-            lines.c.category_id, lines.c.currency, month
-        )
+        select(m.category_id, m.currency, m.month, func.sum(m.amount))
+        .where(m.user_id == user_id, m.kind == "expense", m.month >= first, m.month <= last)
+        .group_by(m.category_id, m.currency, m.month)
     )
     found: dict[tuple, dict[date, int]] = defaultdict(lambda: defaultdict(int))
-    for category_id, currency, start, total in rows:
-        found[(category_id, currency)][periods.as_date(start)] += int(total)
+    for category_id, currency, month, total in rows:
+        if total:
+            key = (category_id or None, currency)
+            found[key][periods.as_date(month)] += int(total)
     return found
+
+
+def descendants(user_id: int) -> dict[int, set[int]]:
+    """Each of the user's categories with every category below it (children, theirs, …),
+    itself included."""
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for category_id, parent_id in db.session.execute(
+        select(Category.id, Category.parent_id).where(Category.user_id == user_id)
+    ):
+        children[parent_id].append(category_id)
+    below: dict[int, set[int]] = {}
+    for top in [c for ids in children.values() for c in ids]:
+        seen, todo = {top}, [top]
+        while todo:
+            for child in children.get(todo.pop(), ()):
+                if child not in seen:  # a loop cannot form, but would not hang this either
+                    seen.add(child)
+                    todo.append(child)
+        below[top] = seen
+    return below
 
 
 def percent(spent: int, available: int) -> str | None:
@@ -148,8 +165,9 @@ def percent(spent: int, available: int) -> str | None:
 
 
 def status(user_id: int, *, month: date) -> dict:
-    """Per budgeted category: budgeted, rolled over, spent, remaining, percent used; and the
-    month's spending in no budgeted category, per currency."""
+    """Per budgeted category: budgeted, rolled over, spent (in it and every category below
+    it), remaining, percent used; and the month's spending in no budgeted category (nor below
+    one), per currency."""
     budgets = list(db.session.scalars(list_stmt(user_id).where(Budget.start_month <= month)))
     chosen = applicable(budgets, month)
     # Rollover needs every month since its budget started; the rest only this one.
@@ -161,9 +179,19 @@ def status(user_id: int, *, month: date) -> dict:
             select(Category.id, Category.name).where(Category.id.in_([key[0] for key in chosen]))
         ).all()
     )
+    # A budget on a category counts its sub-categories' spending too, every level down.
+    below = descendants(user_id)
+    covered = {
+        (category, currency)
+        for (category_id, currency) in chosen
+        for category in below.get(category_id, {category_id})
+    }
     lines = []
     for (category_id, currency), budget in chosen.items():
-        by_month = spent.get((category_id, currency), {})
+        by_month: dict[date, int] = defaultdict(int)
+        for category in below.get(category_id, {category_id}):
+            for start, total in spent.get((category, currency), {}).items():
+                by_month[start] += total
         carried = 0
         if budget.rollover and budget.recurring:
             current = budget.start_month
@@ -188,7 +216,7 @@ def status(user_id: int, *, month: date) -> dict:
     lines.sort(key=lambda line: (line["name"].casefold(), line["currency"]))
     unbudgeted: dict[str, int] = defaultdict(int)
     for (category_id, currency), by_month in spent.items():
-        if (category_id, currency) not in chosen and by_month.get(month):
+        if (category_id, currency) not in covered and by_month.get(month):
             unbudgeted[currency] += by_month[month]
     return {
         "month": month,

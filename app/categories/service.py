@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 
+from app import ledger
 from app.categories.models import DEFAULT_CATEGORIES, NAME_CANONICAL_LENGTH, Category
 from app.common.auth import get_owned
 from app.common.errors import Conflict, Unprocessable
@@ -87,9 +88,11 @@ def check_parent(user_id: int, category: Category, parent_id: int) -> None:
 
 
 def delete_category(user_id: int, category_id: int) -> None:
-    """Its transactions become uncategorised and its children top-level (ON DELETE SET NULL)."""
+    """Its transactions become uncategorised and its children top-level (ON DELETE SET NULL);
+    the ledger moves their amounts to the uncategorised line of its monthly rollups."""
     get_owned(Category, category_id, user_id)
-    db.session.execute(delete(Category).where(Category.id == category_id))
+    with ledger.rewriting(user_id, ledger.in_category(user_id, category_id)):
+        db.session.execute(delete(Category).where(Category.id == category_id))
 
 
 def list_stmt(user_id: int):

@@ -4,7 +4,9 @@ Every feature that changes a balance or the transactions behind it (the API, and
 recurring postings and splits to come) calls this API: `open_account`, `change_account`,
 `close_account`, `post` / `post_many`, `amend`, `reverse`, `reconcile`, and `rebuild` for
 repairs. It keeps three columns per account in step with the transactions: `balance`, and the
-`cleared_balance` and `reconciled_balance` that count only the sides of that status.
+`cleared_balance` and `reconciled_balance` that count only the sides of that status; and the
+monthly rollups the reports read (app.ledger.rollups: month_totals, payee_months,
+tag_months), moved in the same database transaction as the rows they total.
 
 The write protocol, the same for every writer so that no two requests deadlock:
 1. lock the transaction row(s) being changed (SELECT ... FOR UPDATE), if any;
@@ -39,7 +41,8 @@ from app.common.db import utcnow
 from app.common.errors import Conflict, NotFound, Unprocessable
 from app.common.unset import UNSET
 from app.extensions import db
-from app.ledger.audit import COLUMNS, Discrepancy, verify
+from app.ledger import audit, rollups
+from app.ledger.audit import COLUMNS, Discrepancy
 from app.ledger.effects import (
     Effect,
     Move,
@@ -72,8 +75,14 @@ __all__ = [
     "rebuild",
     "reconcile",
     "reverse",
+    "in_category",
+    "rewriting",
     "verify",
 ]
+
+#: Around a bulk change of transactions that no flush sees (see app.ledger.rollups).
+rewriting = rollups.rewriting
+in_category = rollups.in_category
 
 Precondition = Callable[[Any], None]
 
@@ -274,6 +283,9 @@ def close_account(
             for move in as_moves(other, -int(total), -int(cleared), -int(reconciled))
         ]
     )
+    # What they contribute to the rollups goes with them (the account's own rollup rows go
+    # with it, ON DELETE CASCADE; the other sides of its transfers are on other accounts).
+    rollups.adjust(db.session.connection(), -1, on_account)
     deleted = db.session.execute(delete(Transaction).where(on_account)).rowcount
     count_transactions(user_id, -deleted)
     db.session.execute(delete(Account).where(Account.id == account_id))
@@ -495,6 +507,7 @@ def post_rows(user_id: int, rows: Sequence[dict[str, Any]]) -> None:
         )
     insert_many(values)
     apply(changes)
+    rollups.add_rows(user_id, values)
     count_transactions(user_id, len(values))
 
 
@@ -734,8 +747,15 @@ def reconcile(
 # --- repair ------------------------------------------------------------------------------------
 
 
+def verify(user_id: int | None = None) -> list[Discrepancy]:
+    """Every balance column (app.ledger.audit) and every monthly rollup sum
+    (app.ledger.rollups) that differs from what the transactions say."""
+    return audit.verify(user_id) + rollups.verify(user_id)
+
+
 def rebuild() -> list[Discrepancy]:
-    """Correct every wrong balance from its transactions; returns what was corrected.
+    """Correct every wrong balance and rollup from the transactions; returns what was
+    corrected (a user's rollups are recomputed whole if one of their sums was wrong).
 
     Locks every account first, so no write slips in between measuring and correcting.
     """
@@ -743,6 +763,9 @@ def rebuild() -> list[Discrepancy]:
     wrong = verify()
     sums: dict[int, Sums] = defaultdict(lambda: [0, 0, 0])
     for item in wrong:
-        sums[item.account_id][list(COLUMNS).index(item.column)] += item.expected - item.balance
+        if item.column in COLUMNS:
+            column = list(COLUMNS).index(item.column)
+            sums[item.account_id][column] += item.expected - item.balance
     apply([move for account_id, deltas in sums.items() for move in as_moves(account_id, *deltas)])
+    rollups.rebuild(item.user_id for item in wrong if item.column not in COLUMNS)
     return wrong

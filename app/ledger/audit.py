@@ -24,8 +24,11 @@ class Discrepancy:
     currency: str
     balance: int
     expected: int
-    #: Which maintained column is wrong: balance, cleared_balance or reconciled_balance.
+    #: Which maintained column is wrong: balance, cleared_balance or reconciled_balance, or
+    #: a monthly rollup's sum (app.ledger.rollups.describe names it).
     column: str = "balance"
+    #: False for a count (a rollup's number of transactions), not an amount.
+    money: bool = True
 
 
 def verify(user_id: int | None = None) -> list[Discrepancy]:

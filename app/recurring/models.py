@@ -27,6 +27,14 @@ class RecurringTransaction(TimestampMixin, db.Model):
         sa.CheckConstraint("every > 0", name="every_positive"),
         sa.CheckConstraint("count IS NULL OR count > 0", name="count_positive"),
         sa.CheckConstraint("end_date IS NULL OR end_date >= start_date", name="end_after_start"),
+        # A transfer's destination side, as on a transaction: what arrives, in the
+        # destination's currency; income and expense have none.
+        sa.CheckConstraint(
+            "(type = 'transfer' AND transfer_amount IS NOT NULL AND transfer_currency IS NOT NULL"
+            f" AND transfer_amount > 0 AND transfer_amount < {MAX_AMOUNT_MINOR})"
+            " OR (type <> 'transfer' AND transfer_amount IS NULL AND transfer_currency IS NULL)",
+            name="transfer_side",
+        ),
     )
 
     id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
@@ -49,6 +57,11 @@ class RecurringTransaction(TimestampMixin, db.Model):
     #: Minor units of `currency` (the account's when the schedule was written).
     amount: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(sa.String(3), nullable=False)
+    #: A transfer's destination side: what arrives at transfer_account_id each time, in
+    #: minor units of `transfer_currency` (its currency); equal to `amount` when both accounts
+    #: hold one currency. Null for income and expense.
+    transfer_amount: Mapped[int | None] = mapped_column(sa.BigInteger)
+    transfer_currency: Mapped[str | None] = mapped_column(sa.String(3))
     description: Mapped[str] = mapped_column(sa.String(500), nullable=False, default="")
     payee: Mapped[str | None] = mapped_column(sa.String(200))
     unit: Mapped[str] = mapped_column(enum_column(*UNITS, name="recurring_unit"), nullable=False)

@@ -22,8 +22,14 @@ ACCOUNT = (
 TYPE = "income, expense or transfer, as for a transaction."
 AMOUNT = "How much each occurrence is, in the account's currency, positive. " + MONEY_RULES
 TRANSFER = (
-    "Transfers only: one of your accounts, not account_id, in the same currency; the money "
-    "arrives there."
+    "Transfers only: one of your accounts, not account_id; the money arrives there. In "
+    "another currency than account_id's, the schedule needs transfer_amount too."
+)
+TRANSFER_AMOUNT = (
+    "Transfers only: what arrives at transfer_account_id each time, in its currency, as for a "
+    "one-off transfer. Required when the two accounts hold different currencies (changing "
+    "either account to one in another currency needs it again); between accounts of one "
+    "currency leave it out (it is amount) or send amount itself. " + MONEY_RULES
 )
 UNIT = (
     "day, week, month or year. A monthly schedule keeps its start day where the month has it "
@@ -40,6 +46,7 @@ class RecurringUpdateSchema(Schema):
     type = fields.String(validate=validate.OneOf(TRANSACTION_TYPES), metadata={"description": TYPE})
     amount = Money(positive=True, metadata={"description": AMOUNT})
     transfer_account_id = Id(allow_none=True, metadata={"description": TRANSFER})
+    transfer_amount = Money(positive=True, metadata={"description": TRANSFER_AMOUNT})
     category_id = Id(
         allow_none=True, metadata={"description": "One of your categories, or null for none."}
     )
@@ -111,6 +118,20 @@ class RecurringSchema(Schema):
         dump_only=True,
         metadata={"description": "The currency of the amount.", "example": "USD"},
     )
+    transfer_amount = Money(
+        dump_only=True,
+        allow_none=True,
+        currency_attribute="transfer_currency",
+        metadata={
+            "description": "A transfer's destination side: what arrives at "
+            "transfer_account_id each time, in transfer_currency; null for the others. " + MONEY_OUT
+        },
+    )
+    transfer_currency = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "transfer_account_id's currency; null but for transfers."},
+    )
     description = fields.String(dump_only=True, metadata={"description": "Free text."})
     payee = fields.String(dump_only=True, allow_none=True, metadata={"description": "Who."})
     unit = fields.String(dump_only=True, metadata={"description": UNIT})
@@ -146,6 +167,17 @@ class OccurrenceSchema(Schema):
     amount = Money(dump_only=True, metadata={"description": "How much. " + MONEY_OUT})
     currency = fields.String(
         dump_only=True, metadata={"description": "Its currency.", "example": "USD"}
+    )
+    transfer_amount = Money(
+        dump_only=True,
+        allow_none=True,
+        currency_attribute="transfer_currency",
+        metadata={"description": "What arrives, for a transfer; null otherwise. " + MONEY_OUT},
+    )
+    transfer_currency = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "The destination's currency; null but for transfers."},
     )
     due = fields.Boolean(
         dump_only=True,

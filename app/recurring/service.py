@@ -35,25 +35,46 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
-def check_template(user_id: int, rec: RecurringTransaction) -> Account:
-    """The template would post: its accounts are the caller's, a transfer has a destination
-    in the same currency, the category is theirs. Returns the account."""
+def check_template(user_id: int, rec: RecurringTransaction) -> tuple[Account, Account | None]:
+    """The template would post: its accounts are the caller's, the category is theirs.
+    Returns the account and a transfer's destination."""
     ledger.check_shape(rec.type, rec.account_id, rec.transfer_account_id)
     account = get_owned(Account, rec.account_id, user_id)
+    destination = None
     if rec.transfer_account_id is not None:
         destination = get_owned(Account, rec.transfer_account_id, user_id)
-        if destination.currency != account.currency:
-            raise Unprocessable(
-                "A transfer's accounts must hold the same currency.", field="transfer_account_id"
-            )
     if rec.category_id is not None:
         get_owned(Category, rec.category_id, user_id)
-    return account
+    return account, destination
 
 
 def set_amount(rec: RecurringTransaction, amount: Decimal, currency: str) -> None:
     rec.amount = ledger.minor_units(amount, currency, "amount")
     rec.currency = currency
+
+
+def set_destination(
+    rec: RecurringTransaction, destination: Account | None, transfer_amount: Decimal | None
+) -> None:
+    """A transfer's destination side, as a one-off transfer's (ledger.destination_side):
+    `transfer_amount` in the destination's currency, required when the two accounts hold
+    different ones; else the side as it was, if it stays in that currency, or `amount`
+    between accounts of one currency. Income and expense have none (422 if one is given)."""
+    if rec.type != "transfer":
+        if transfer_amount is not None:
+            raise Unprocessable("Only transfers have a transfer_amount.", field="transfer_amount")
+        rec.transfer_amount = rec.transfer_currency = None
+        return
+    kept = rec.transfer_amount if rec.transfer_currency == destination.currency else None
+    rec.transfer_amount = ledger.destination_side(
+        amount=rec.amount,
+        currency=rec.currency,
+        destination=destination.id,
+        destination_currency=destination.currency,
+        transfer_amount=transfer_amount,
+        kept=kept,
+    )
+    rec.transfer_currency = destination.currency
 
 
 def create(
@@ -68,6 +89,7 @@ def create(
     end_date: date | None = None,
     count: int | None = None,
     transfer_account_id: int | None = None,
+    transfer_amount: Decimal | None = None,
     category_id: int | None = None,
     description: str = "",
     payee: str | None = None,
@@ -86,8 +108,9 @@ def create(
         end_date=end_date,
         count=count,
     )
-    account = check_template(user_id, rec)
+    account, destination = check_template(user_id, rec)
     set_amount(rec, amount, account.currency)
+    set_destination(rec, destination, transfer_amount)
     db.session.add(rec)
     db.session.flush()
     return rec
@@ -114,6 +137,7 @@ def update(
     account_id: int = UNSET,
     type: str = UNSET,  # noqa: A002 - the field's name
     transfer_account_id: int | None = UNSET,
+    transfer_amount: Decimal = UNSET,
     category_id: int | None = UNSET,
     description: str = UNSET,
     payee: str | None = UNSET,
@@ -146,7 +170,7 @@ def update(
             setattr(rec, name, value)
     if rec.end_date is not None and rec.end_date < rec.start_date:
         raise Unprocessable("Must not be before start_date.", field="end_date")
-    account = check_template(user_id, rec)
+    account, destination = check_template(user_id, rec)
     if amount is not UNSET:
         set_amount(rec, amount, account.currency)
     elif account.currency != rec.currency:
@@ -155,6 +179,7 @@ def update(
             f"{rec.currency}: give its amount in {account.currency} too.",
             field="amount",
         )
+    set_destination(rec, destination, None if transfer_amount is UNSET else transfer_amount)
     db.session.flush()
     return rec
 
@@ -199,7 +224,14 @@ def upcoming(user_id: int, recurring_id: int, *, count: int) -> dict:
     now = today()
     return {
         "occurrences": [
-            {"date": day, "amount": rec.amount, "currency": rec.currency, "due": day <= now}
+            {
+                "date": day,
+                "amount": rec.amount,
+                "currency": rec.currency,
+                "transfer_amount": rec.transfer_amount,
+                "transfer_currency": rec.transfer_currency,
+                "due": day <= now,
+            }
             for day in found
         ]
     }
@@ -211,7 +243,7 @@ def post_due(user_id: int, recurring_id: int, *, until: date | None = None) -> l
     until = until or today()
     peek = get_owned(RecurringTransaction, recurring_id, user_id)
     accounts = {peek.account_id, peek.transfer_account_id} - {None}
-    ledger.lock_accounts(user_id, accounts)
+    locked = ledger.lock_accounts(user_id, accounts)
     rec = lock(user_id, recurring_id)
     if {rec.account_id, rec.transfer_account_id} - {None} != accounts:
         # Changed to other accounts between the look and the locks: locks would be out of order.
@@ -219,7 +251,23 @@ def post_due(user_id: int, recurring_id: int, *, until: date | None = None) -> l
     dates = pending(rec, until)
     if not dates:
         return []
+    # A value is never relabelled: if an account's currency changed since the schedule was
+    # written (possible while it had no transactions), the schedule must be told anew.
+    sides = [(rec.account_id, rec.currency, "amount")]
+    if rec.type == "transfer":
+        sides.append((rec.transfer_account_id, rec.transfer_currency, "transfer_amount"))
+    for account_id, currency, field in sides:
+        if locked[account_id].currency != currency:
+            raise Conflict(
+                f"Account {account_id} now holds {locked[account_id].currency} and this "
+                f"schedule's {field} is in {currency}: change the schedule first."
+            )
     amount = money.to_decimal(rec.amount, rec.currency)
+    transfer_amount = (
+        money.to_decimal(rec.transfer_amount, rec.transfer_currency)
+        if rec.type == "transfer"
+        else None
+    )
     entries = [
         (
             Transaction(
@@ -235,16 +283,17 @@ def post_due(user_id: int, recurring_id: int, *, until: date | None = None) -> l
                 tag_rows=[],
             ),
             amount,
+            transfer_amount,
         )
         for day in dates
     ]
     ledger.post_many(user_id, entries)
     db.session.add_all(
         RecurringOccurrence(recurring_id=rec.id, date=txn.date, transaction_id=txn.id)
-        for txn, _ in entries
+        for txn, *_ in entries
     )
     db.session.flush()
-    return [txn for txn, _ in entries]
+    return [txn for txn, *_ in entries]
 
 
 def due_schedules(until: date) -> list[tuple[int, int]]:

@@ -98,6 +98,15 @@ class CategoryTotalSchema(Flows):
         allow_none=True,
         metadata={"description": "The category's name; null for uncategorised."},
     )
+    parent_id = fields.Integer(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "The category's parent, null for a top-level one: a line counts "
+            "the category's own transactions only, not its sub-categories' (each has its "
+            "own line), so that the lines add up to the block's totals."
+        },
+    )
 
 
 class TagTotalSchema(Flows):

@@ -1,7 +1,14 @@
-"""The reports, computed in SQL: each query groups the caller's rows in the database and
-answers a handful of totals (per currency, category, tag, period or payee); Python only names
-the empty periods and formats minor units as decimal strings. Every figure is per currency:
-USD is never added to EUR. Transfers are neither income nor expense. No request, no commit.
+"""The reports, computed in SQL: each query groups in the database and answers a handful of
+totals (per currency, category, tag, period or payee); Python only names the empty periods and
+formats minor units as decimal strings. Every figure is per currency: USD is never added to
+EUR. Transfers are neither income nor expense. No request, no commit.
+
+Whole months come from the monthly rollups the ledger keeps exact (app.ledger.models:
+month_totals, payee_months, tag_months), the days of a range's first and last month that are
+not a whole month from the transactions themselves, in one statement (UNION ALL, then GROUP
+BY): ten years is 120 rollup months and at most two partial months of rows, not a million
+rows. Weekly periods do not fall on month boundaries: a weekly cashflow or net worth reads the
+range's rows (net worth's balance before the range still comes from the rollups).
 
 The same statements run on PostgreSQL and SQLite: periods come from app.common.periods.
 """
@@ -9,9 +16,9 @@ The same statements run on PostgreSQL and SQLite: periods come from app.common.p
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import case, func, null, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, null, or_, select, union_all
 
 from app.accounts.models import Account
 from app.categories.models import Category
@@ -21,6 +28,7 @@ from app.common.errors import Unprocessable
 from app.common.money import format_minor
 from app.extensions import db
 from app.ledger.effects import effects
+from app.ledger.models import NO_CATEGORY, NO_PAYEE, MonthTotal, PayeeMonth, TagMonth
 from app.rates.convert import convert
 from app.transactions.models import Transaction, TransactionTag
 from app.transactions.queries import category_lines
@@ -47,6 +55,52 @@ def in_range(user_id: int, start: date, end: date):
     return [t.user_id == user_id, t.date >= start, t.date <= end]
 
 
+class Plan:
+    """A date range cut where the rollups can answer: the whole months in it (`months`, the
+    first days of the first and last, or None) and the days around them (`days`, ranges of
+    dates, at most two) that the transactions answer. `start` None: from the beginning."""
+
+    def __init__(self, start: date | None, end: date) -> None:
+        first_whole = start if start is None or start.day == 1 else next_month(start)
+        # The month after the last whole one: the month of the day after `end`.
+        after_whole = (end + timedelta(days=1)).replace(day=1)
+        self.days: list[tuple[date | None, date]] = []
+        if first_whole is not None and first_whole >= after_whole:
+            self.months = None
+            self.days.append((start, end))
+            return
+        self.months = (first_whole, previous_month(after_whole))
+        if start is not None and start < first_whole:
+            self.days.append((start, first_whole - timedelta(days=1)))
+        if after_whole <= end:
+            self.days.append((after_whole, end))
+
+    def month_where(self, column) -> list[ColumnElement]:
+        first, last = self.months
+        return ([] if first is None else [column >= first]) + [column <= last]
+
+    def day_where(self) -> ColumnElement:
+        t = Transaction
+        return or_(
+            *(
+                and_(*([] if first is None else [t.date >= first]), t.date <= last)
+                for first, last in self.days
+            )
+        )
+
+
+def next_month(day: date) -> date:
+    return periods.following(day.replace(day=1), "month")
+
+
+def previous_month(first_day: date) -> date:
+    return (first_day - timedelta(days=1)).replace(day=1)
+
+
+def category_or_none(column) -> ColumnElement:
+    return func.nullif(column, NO_CATEGORY)
+
+
 def summary(
     user_id: int,
     *,
@@ -56,11 +110,44 @@ def summary(
     convert_to: str | None = None,
 ):
     """Income, expense and net per currency, per category (splits in their own) and per tag."""
-    where = [*in_range(user_id, start_date, end_date), Transaction.type.in_(FLOWS)]
+    t, m, tm = Transaction, MonthTotal, TagMonth
     if account_id is not None:
         get_owned(Account, account_id, user_id)
-        where.append(Transaction.account_id == account_id)
-    lines = category_lines(*where).subquery()
+    plan = Plan(start_date, end_date)
+    category_parts, tag_parts = [], []
+    if plan.months:
+        on_account = [] if account_id is None else [m.account_id == account_id]
+        category_parts.append(
+            select(
+                m.currency,
+                m.kind.label("type"),
+                category_or_none(m.category_id).label("category_id"),
+                m.amount,
+            ).where(
+                m.user_id == user_id, m.kind.in_(FLOWS), *plan.month_where(m.month), *on_account
+            )
+        )
+        tag_on_account = [] if account_id is None else [tm.account_id == account_id]
+        tag_parts.append(
+            select(tm.currency, tm.kind.label("type"), tm.tag, tm.amount).where(
+                tm.user_id == user_id, *plan.month_where(tm.month), *tag_on_account
+            )
+        )
+    if plan.days:
+        where = [t.user_id == user_id, plan.day_where(), t.type.in_(FLOWS)]
+        if account_id is not None:
+            where.append(t.account_id == account_id)
+        lines = category_lines(*where).subquery()
+        category_parts.append(
+            select(lines.c.currency, lines.c.type, lines.c.category_id, lines.c.amount)
+        )
+        tag = TransactionTag
+        tag_parts.append(
+            select(t.currency, t.type, tag.tag, t.amount)
+            .join(tag, tag.transaction_id == t.id)
+            .where(*where)
+        )
+    lines = union_all(*category_parts).subquery()
     # Totalled first, named after: the names join a few dozen totals, not every line.
     totals = (
         select(
@@ -74,21 +161,29 @@ def summary(
     )
     by_category = db.session.execute(
         select(
-            totals.c.currency, totals.c.type, totals.c.category_id, Category.name, totals.c.total
-        ).outerjoin(Category, Category.id == totals.c.category_id)
+            totals.c.currency,
+            totals.c.type,
+            totals.c.category_id,
+            Category.name,
+            Category.parent_id,
+            totals.c.total,
+        )
+        .outerjoin(Category, Category.id == totals.c.category_id)
+        .where(totals.c.total != 0)
     )
-    t, tag = Transaction, TransactionTag
+    tagged = union_all(*tag_parts).subquery()
     by_tag = db.session.execute(
-        select(t.currency, t.type, tag.tag, func.sum(t.amount))
-        .join(tag, tag.transaction_id == t.id)
-        .where(*where)
-        .group_by(t.currency, t.type, tag.tag)
+        select(tagged.c.currency, tagged.c.type, tagged.c.tag, func.sum(tagged.c.amount))
+        .group_by(tagged.c.currency, tagged.c.type, tagged.c.tag)
+        .having(func.sum(tagged.c.amount) != 0)
     )
     # currency -> (key -> [income, expense]); keys are (category_id, name) or a tag.
     categories: dict[str, dict] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     tags: dict[str, dict] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
-    for currency, type_, category_id, name, total in by_category:
+    parents: dict[int | None, int | None] = {}
+    for currency, type_, category_id, name, parent_id, total in by_category:
         categories[currency][(category_id, name)][FLOWS.index(type_)] += int(total)
+        parents[category_id] = parent_id
     for currency, type_, tag_name, total in by_tag:
         tags[currency][tag_name][FLOWS.index(type_)] += int(total)
     blocks = []
@@ -102,7 +197,12 @@ def summary(
                 "currency": currency,
                 **flows(income, expense, currency),
                 "categories": [
-                    {"category_id": key[0], "name": key[1], **flows(*lines_[key], currency)}
+                    {
+                        "category_id": key[0],
+                        "name": key[1],
+                        "parent_id": parents.get(key[0]),
+                        **flows(*lines_[key], currency),
+                    }
                     for key in ordered
                 ],
                 "tags": [
@@ -135,17 +235,36 @@ def check_periods(start_date: date, end_date: date, interval: str) -> None:
 def cashflow(user_id: int, *, start_date: date, end_date: date, interval: str):
     """Income, expense and net per currency and period; empty periods are zeros."""
     check_periods(start_date, end_date, interval)
-    t = Transaction
-    period = periods.period_start(t.date, interval)
-    rows = db.session.execute(
-        select(
-            t.currency,
-            period,
-            func.sum(case((t.type == "income", t.amount), else_=0)),
-            func.sum(case((t.type == "expense", t.amount), else_=0)),
+    t, m = Transaction, MonthTotal
+    # Weeks do not fall on month boundaries: all rows then.
+    plan = Plan(start_date, end_date) if interval != "week" else None
+    parts = []
+    if plan is not None and plan.months:
+        parts.append(
+            select(
+                m.currency,
+                periods.period_start(m.month, interval).label("start"),
+                case((m.kind == "income", m.amount), else_=0).label("income"),
+                case((m.kind == "expense", m.amount), else_=0).label("expense"),
+            ).where(m.user_id == user_id, m.kind.in_(FLOWS), *plan.month_where(m.month))
         )
-        .where(*in_range(user_id, start_date, end_date), t.type.in_(FLOWS))
-        .group_by(t.currency, period)
+    if plan is None or plan.days:
+        days = in_range(user_id, start_date, end_date) if plan is None else [plan.day_where()]
+        parts.append(
+            select(
+                t.currency,
+                periods.period_start(t.date, interval).label("start"),
+                case((t.type == "income", t.amount), else_=0).label("income"),
+                case((t.type == "expense", t.amount), else_=0).label("expense"),
+            ).where(t.user_id == user_id, *days, t.type.in_(FLOWS))
+        )
+    lines = union_all(*parts).subquery()
+    income, expense = func.sum(lines.c.income), func.sum(lines.c.expense)
+    rows = db.session.execute(
+        select(lines.c.currency, lines.c.start, income, expense)
+        .group_by(lines.c.currency, lines.c.start)
+        # A rollup row taken back to zero (its transactions deleted) is no activity.
+        .having(or_(income != 0, expense != 0))
     )
     found: dict[str, dict[date, tuple[int, int]]] = defaultdict(dict)
     for currency, start, income, expense in rows:
@@ -187,27 +306,60 @@ def net_worth(
     within a currency."""
     check_periods(start_date, end_date, interval)
     first_period = periods.floor(start_date, interval)
-    t = Transaction
-    # Grouped by what decides the effect (type and accounts): before the first period in one
-    # total per group, within the range per period as well. The ledger's effect rule, being
+    t, m = Transaction, MonthTotal
+    # currency -> period start (None: before the first period) -> the balances' change
+    changes: dict[str, dict[date | None, int]] = defaultdict(lambda: defaultdict(int))
+    # Whole months from the rollups: each row is one account's change, in its currency.
+    signed = case((m.kind.in_(("income", "transfer_in")), m.amount), else_=-m.amount)
+    before = Plan(None, first_period - timedelta(days=1))
+    within = Plan(first_period, end_date) if interval != "week" else None
+    rollup_parts = [
+        select(m.currency, null().label("start"), signed.label("delta")).where(
+            m.user_id == user_id, *before.month_where(m.month)
+        )
+    ]
+    if within is not None and within.months:
+        rollup_parts.append(
+            select(
+                m.currency, periods.period_start(m.month, interval).label("start"), signed
+            ).where(m.user_id == user_id, *within.month_where(m.month))
+        )
+    parts = union_all(*rollup_parts).subquery()
+    for currency, start, total in db.session.execute(
+        select(parts.c.currency, parts.c.start, func.sum(parts.c.delta))
+        .group_by(parts.c.currency, parts.c.start)
+        # Rows taken back to zero (their transactions deleted) are no activity.
+        .having(func.sum(case((parts.c.delta != 0, 1), else_=0)) > 0)
+    ):
+        changes[currency][None if start is None else periods.as_date(start)] += int(total)
+    # The days no whole month covers (all of a weekly range), from the rows: grouped by what
+    # decides the effect (type and accounts), per period; the ledger's effect rule, being
     # linear, then applies to each group's total.
     shape = (t.type, t.account_id, t.transfer_account_id)
-    period = periods.period_start(t.date, interval)
     sums = (func.sum(t.amount), func.sum(func.coalesce(t.transfer_amount, t.amount)))
-    before = select(*shape, null(), *sums).where(t.user_id == user_id, t.date < first_period)
-    within = select(*shape, period, *sums).where(
-        t.user_id == user_id, t.date >= first_period, t.date <= end_date
-    )
-    groups = [
-        *db.session.execute(before.group_by(*shape)),
-        *db.session.execute(within.group_by(*shape, period)),
-    ]
+    groups = []
+    if before.days:
+        groups += db.session.execute(
+            select(*shape, null(), *sums)
+            .where(t.user_id == user_id, before.day_where())
+            .group_by(*shape)
+        )
+    days = [] if within is None else within.days
+    if within is None or days:
+        where = (
+            [t.date >= first_period, t.date <= end_date] if within is None else [within.day_where()]
+        )
+        period = periods.period_start(t.date, interval)
+        groups += db.session.execute(
+            select(*shape, period, *sums)
+            .where(t.user_id == user_id, *where)
+            .group_by(*shape, period)
+        )
     currency_of = dict(
         db.session.execute(
             select(Account.id, Account.currency).where(Account.user_id == user_id)
         ).all()
     )
-    changes: dict[str, dict[date | None, int]] = defaultdict(lambda: defaultdict(int))
     for type_, account_id, destination, start, total, arrived in groups:
         key = None if start is None else periods.as_date(start)
         # A transfer's destination receives transfer_amount, in its own currency.
@@ -254,17 +406,37 @@ def net_worth(
 
 def top_payees(user_id: int, *, start_date: date, end_date: date, limit: int):
     """Spending (expenses only) per payee, largest first, the top `limit` per currency; the
-    expenses with no payee are one line (payee null)."""
-    t = Transaction
+    expenses with no payee (none, or an empty one) are one line (payee null)."""
+    t, p = Transaction, PayeeMonth
+    plan = Plan(start_date, end_date)
+    parts = []
+    if plan.months:
+        parts.append(
+            select(p.currency, p.payee, p.amount, p.count).where(
+                p.user_id == user_id, *plan.month_where(p.month)
+            )
+        )
+    if plan.days:
+        parts.append(
+            select(
+                t.currency,
+                func.coalesce(t.payee, NO_PAYEE).label("payee"),
+                t.amount,
+                literal(1).label("count"),
+            ).where(t.user_id == user_id, plan.day_where(), t.type == "expense")
+        )
+    lines = union_all(*parts).subquery()
+    total = func.sum(lines.c["amount"])
+    count = func.sum(lines.c["count"])
     totals = (
         select(
-            t.currency.label("currency"),
-            t.payee.label("payee"),
-            func.sum(t.amount).label("total"),
-            func.count().label("transactions"),
+            lines.c.currency.label("currency"),
+            func.nullif(lines.c.payee, NO_PAYEE).label("payee"),
+            total.label("total"),
+            count.label("transactions"),
         )
-        .where(*in_range(user_id, start_date, end_date), t.type == "expense")
-        .group_by(t.currency, t.payee)
+        .group_by(lines.c.currency, lines.c.payee)
+        .having(count > 0)
         .subquery()
     )
     rank = (

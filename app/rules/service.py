@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import exists, insert, select, update
 
+from app import ledger
 from app.categories.models import Category
 from app.common import money
 from app.common.auth import get_owned
@@ -170,13 +171,12 @@ def apply_to_range(
         return {"categorised": 0, "tagged": 0}
     t = Transaction
     split = exists().where(TransactionSplit.transaction_id == t.id)
-    stmt = select(t.id, t.description, t.payee, t.amount_scaled).where(
-        t.user_id == user_id, t.category_id.is_(None), ~split
-    )
+    where = [t.category_id.is_(None), ~split]
     if start_date is not None:
-        stmt = stmt.where(t.date >= start_date)
+        where.append(t.date >= start_date)
     if end_date is not None:
-        stmt = stmt.where(t.date <= end_date)
+        where.append(t.date <= end_date)
+    stmt = select(t.id, t.description, t.payee, t.amount_scaled).where(t.user_id == user_id, *where)
     chosen: dict[int, list[int]] = defaultdict(list)
     tags: dict[int, tuple[str, ...]] = {}
     for row in db.session.execute(stmt.order_by(t.id)):
@@ -186,15 +186,17 @@ def apply_to_range(
         if outcome.tags:
             tags[row.id] = outcome.tags
     now = utcnow()
-    for category_id, ids in chosen.items():
-        for start in range(0, len(ids), BATCH):
-            db.session.execute(
-                update(t)
-                .where(t.id.in_(ids[start : start + BATCH]), t.category_id.is_(None))
-                .values(category_id=category_id, updated_at=now),
-                execution_options={"synchronize_session": False},
-            )
-    tagged = add_tags(user_id, tags, now)
+    # The ledger moves their amounts to their new categories and tags in its monthly rollups.
+    with ledger.rewriting(user_id, *where):
+        for category_id, ids in chosen.items():
+            for start in range(0, len(ids), BATCH):
+                db.session.execute(
+                    update(t)
+                    .where(t.id.in_(ids[start : start + BATCH]), t.category_id.is_(None))
+                    .values(category_id=category_id, updated_at=now),
+                    execution_options={"synchronize_session": False},
+                )
+        tagged = add_tags(user_id, tags, now)
     return {"categorised": sum(len(ids) for ids in chosen.values()), "tagged": tagged}
 
 

@@ -1,0 +1,374 @@
+"""Keeping the monthly rollups (app.ledger.models) exact: what each transaction contributes is
+said once, as SQL (`contributions`), and every write moves the rollups by the difference,
+inside the writer's database transaction, as `INSERT … ON CONFLICT DO UPDATE SET amount =
+amount + excluded.amount` (atomic, like a balance):
+
+- ORM writes (post, post_many, amend, reverse, and the category, payee, split and tag changes
+  the transactions service makes on the transaction the ledger locked): a flush hook takes
+  the touched transactions' contributions out just before the flush (from the rows as they
+  are in the database) and puts them back just after (as they now are). Whatever the flush
+  changed, the rollups follow, and a flush that changes nothing they count costs nothing.
+- Core writes, which no flush sees: `post_rows` adds what it inserted (`add_rows`),
+  `close_account` takes out what it deletes, and `rewriting` brackets bulk changes made
+  elsewhere (rules categorising a range, a category deleted: ON DELETE SET NULL).
+- Deleting a user or an account drops their rows (ON DELETE CASCADE).
+
+`verify` compares the rollups with `contributions` over every row; `rebuild` recomputes a
+user's from their rows; migration 0020 backfilled them the same way.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import ColumnElement, Select, case, event, func, literal, select, union_all
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.accounts.models import Account
+from app.common import periods
+from app.extensions import db
+from app.ledger.audit import Discrepancy
+from app.ledger.models import NO_CATEGORY, NO_PAYEE, MonthTotal, PayeeMonth, TagMonth
+from app.transactions.models import Transaction, TransactionSplit, TransactionTag
+
+FLOWS = ("income", "expense")
+#: The rollups, always written in this order (each writer's row locks in one order).
+TABLES = (MonthTotal.__table__, PayeeMonth.__table__, TagMonth.__table__)
+#: Per table: the key columns (its primary key) and the summed ones.
+KEYS = {table.name: [column.name for column in table.primary_key.columns] for table in TABLES}
+VALUES = {
+    table.name: [column.name for column in table.columns if not column.primary_key]
+    for table in TABLES
+}
+#: Transaction attributes a rollup reads; a flush that changes none of them (nor the splits
+#: or tags) leaves the rollups alone.
+COUNTED = (
+    "type",
+    "account_id",
+    "transfer_account_id",
+    "category_id",
+    "amount",
+    "transfer_amount",
+    "currency",
+    "transfer_currency",
+    "date",
+    "payee",
+    "splits",
+    "tag_rows",
+)
+
+
+def month_of(column) -> ColumnElement:
+    return periods.period_start(column, "month")
+
+
+def contributions(table: sa.Table, *where: ColumnElement) -> Select:
+    """SELECT the rollup `table`'s key columns and sums over the transactions matching
+    `where` (conditions on Transaction): what they contribute to it."""
+    t = Transaction
+    month = month_of(t.date).label("month")
+    if table is MonthTotal.__table__:
+        split = TransactionSplit
+        is_split = split.id.is_not(None)
+        flows = (
+            select(
+                t.user_id,
+                month,
+                t.account_id,
+                t.type.label("kind"),
+                func.coalesce(
+                    case((is_split, split.category_id), else_=t.category_id), NO_CATEGORY
+                ).label("category_id"),
+                t.currency,
+                case((is_split, split.amount), else_=t.amount).label("amount"),
+            )
+            .select_from(t)
+            .outerjoin(split, split.transaction_id == t.id)
+            .where(t.type.in_(FLOWS), *where)
+        )
+        sides = [
+            select(
+                t.user_id,
+                month,
+                account,
+                literal(kind, sa.String).label("kind"),
+                literal(NO_CATEGORY, sa.Integer).label("category_id"),
+                currency.label("currency"),
+                amount.label("amount"),
+            ).where(t.type == "transfer", *where)
+            for kind, account, currency, amount in (
+                ("transfer_out", t.account_id, t.currency, t.amount),
+                ("transfer_in", t.transfer_account_id, t.transfer_currency, t.transfer_amount),
+            )
+        ]
+        rows = union_all(flows, *sides).subquery()
+        keys = [rows.c[name] for name in KEYS[table.name]]
+        return select(*keys, func.sum(rows.c.amount).label("amount")).group_by(*keys)
+    if table is PayeeMonth.__table__:
+        payee = func.coalesce(t.payee, NO_PAYEE)
+        keys = [t.user_id, month, t.account_id, payee.label("payee"), t.currency]
+        return (
+            select(*keys, func.sum(t.amount).label("amount"), func.count().label("count"))
+            .where(t.type == "expense", *where)
+            .group_by(t.user_id, month_of(t.date), t.account_id, payee, t.currency)
+        )
+    tag = TransactionTag
+    return (
+        select(
+            t.user_id,
+            month,
+            t.account_id,
+            t.type.label("kind"),
+            tag.tag,
+            t.currency,
+            func.sum(t.amount).label("amount"),
+        )
+        .join(tag, tag.transaction_id == t.id)
+        .where(t.type.in_(FLOWS), *where)
+        .group_by(t.user_id, month_of(t.date), t.account_id, t.type, tag.tag, t.currency)
+    )
+
+
+def upsert(connection: sa.Connection, table: sa.Table):
+    """INSERT INTO `table` … ON CONFLICT (its key) DO UPDATE SET each sum = sum + the new."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    return statement, {
+        name: table.c[name] + statement.excluded[name] for name in VALUES[table.name]
+    }
+
+
+def adjust(connection: sa.Connection, sign: int, *where: ColumnElement) -> None:
+    """Add (sign 1) or take out (sign -1) what the transactions matching `where` contribute."""
+    for table in TABLES:
+        found = contributions(table, *where).subquery()
+        columns = [found.c[name] for name in KEYS[table.name]] + [
+            found.c[name] if sign == 1 else -found.c[name] for name in VALUES[table.name]
+        ]
+        # SQLite reads `ON CONFLICT` after a bare SELECT as a join's ON: a WHERE ends it.
+        rows = select(*columns).where(sa.true())
+        statement, sums = upsert(connection, table)
+        connection.execute(
+            statement.from_select(
+                KEYS[table.name] + VALUES[table.name], rows
+            ).on_conflict_do_update(index_elements=KEYS[table.name], set_=sums)
+        )
+
+
+def adjust_ids(connection: sa.Connection, sign: int, ids: Iterable[int]) -> None:
+    ids = sorted(set(ids))
+    for start in range(0, len(ids), 10_000):
+        adjust(connection, sign, Transaction.id.in_(ids[start : start + 10_000]))
+
+
+def add_rows(user_id: int, rows: Sequence[dict[str, Any]]) -> None:
+    """Add what new transaction rows contribute (`post_rows`' bulk insert: the rows as
+    inserted, minor units, no splits or tags), summed here, one upsert per key."""
+    sums: dict[str, dict[tuple, list[int]]] = {
+        table.name: defaultdict(lambda: [0, 0]) for table in TABLES
+    }
+    for row in rows:
+        day = row["date"] if isinstance(row["date"], date) else date.fromisoformat(row["date"])
+        month = day.replace(day=1)
+        type_, amount = row["type"], row["amount"]
+        if type_ in FLOWS:
+            category = row.get("category_id") or NO_CATEGORY
+            key = (user_id, month, row["account_id"], type_, category, row["currency"])
+            sums["month_totals"][key][0] += amount
+        else:
+            out = (user_id, month, row["account_id"], "transfer_out", NO_CATEGORY, row["currency"])
+            sums["month_totals"][out][0] += amount
+            arrived = (
+                user_id,
+                month,
+                row["transfer_account_id"],
+                "transfer_in",
+                NO_CATEGORY,
+                row["transfer_currency"],
+            )
+            sums["month_totals"][arrived][0] += row["transfer_amount"]
+        if type_ == "expense":
+            key = (user_id, month, row["account_id"], row.get("payee") or NO_PAYEE, row["currency"])
+            sums["payee_months"][key][0] += amount
+            sums["payee_months"][key][1] += 1
+    connection = db.session.connection()
+    for table in TABLES:
+        found = sums[table.name]
+        if not found:
+            continue
+        names = KEYS[table.name] + VALUES[table.name]
+        values = [
+            dict(zip(names, (*key, *totals[: len(VALUES[table.name])]), strict=True))
+            for key, totals in sorted(found.items())
+        ]
+        statement, set_ = upsert(connection, table)
+        connection.execute(
+            statement.on_conflict_do_update(index_elements=KEYS[table.name], set_=set_), values
+        )
+
+
+def in_category(user_id: int, category_id: int) -> ColumnElement:
+    """The user's transactions in the category, as a whole or by a split part."""
+    split = TransactionSplit
+    in_part = select(split.transaction_id).where(
+        split.user_id == user_id, split.category_id == category_id
+    )
+    return sa.or_(Transaction.category_id == category_id, Transaction.id.in_(in_part))
+
+
+@contextmanager
+def rewriting(user_id: int, *where: ColumnElement) -> Iterator[list[int]]:
+    """Around a bulk change (a Core UPDATE, or a delete's ON DELETE SET NULL) of the user's
+    transactions matching `where`: lock them (the ledger's order: rows, then every account
+    of the user, ascending), take their contributions out, let the caller change them, put
+    back what they contribute then. Yields the locked ids."""
+    ids = list(
+        db.session.scalars(
+            select(Transaction.id)
+            .where(Transaction.user_id == user_id, *where)
+            .order_by(Transaction.id)
+            .with_for_update()
+        )
+    )
+    if not ids:
+        yield ids
+        return
+    db.session.execute(
+        select(Account.id).where(Account.user_id == user_id).order_by(Account.id).with_for_update()
+    )
+    connection = db.session.connection()
+    adjust_ids(connection, -1, ids)
+    yield ids
+    db.session.flush()
+    adjust_ids(connection, 1, ids)
+
+
+# --- the flush hook ----------------------------------------------------------------------------
+
+
+def counted_change(txn: Transaction) -> bool:
+    state = sa.inspect(txn)
+    return any(state.attrs[name].history.has_changes() for name in COUNTED)
+
+
+def parent_id(part: TransactionSplit | TransactionTag) -> int | None:
+    if part.transaction_id is not None:
+        return part.transaction_id
+    parent = getattr(part, "transaction", None)
+    return parent.id if parent is not None else None
+
+
+@event.listens_for(Session, "before_flush")
+def take_out(session: Session, flush_context, instances) -> None:
+    """Before the flush: take out what the transactions it changes or deletes contribute, as
+    the database holds them now."""
+    touched: set[int] = set()
+    for txn in session.deleted:
+        if isinstance(txn, Transaction):
+            touched.add(txn.id)
+        elif isinstance(txn, TransactionSplit | TransactionTag):
+            touched.add(parent_id(txn))
+    for obj in session.dirty:
+        if isinstance(obj, Transaction):
+            if counted_change(obj):
+                touched.add(obj.id)
+        elif isinstance(obj, TransactionSplit | TransactionTag) and session.is_modified(obj):
+            touched.add(parent_id(obj))
+    for obj in session.new:
+        if isinstance(obj, TransactionSplit | TransactionTag):
+            touched.add(parent_id(obj))
+    touched.discard(None)
+    session.info["rollups_taken_out"] = touched
+    if touched:
+        adjust_ids(session.connection(), -1, touched)
+
+
+@event.listens_for(Session, "after_flush")
+def put_back(session: Session, flush_context) -> None:
+    """After it: add what those transactions, and the new ones, contribute now."""
+    touched = set(session.info.pop("rollups_taken_out", ()))
+    touched.update(obj.id for obj in session.new if isinstance(obj, Transaction))
+    touched.difference_update(obj.id for obj in session.deleted if isinstance(obj, Transaction))
+    if touched:
+        adjust_ids(session.connection(), 1, touched)
+
+
+# --- checking and repair -----------------------------------------------------------------------
+
+
+def describe(table: str, key: dict[str, Any], column: str) -> str:
+    """A rollup row named for a person: "month_totals 2026-01 expense category 5 amount"."""
+    parts = [table, str(key["month"])[:7]]
+    if "kind" in key:
+        parts.append(key["kind"])
+    if "category_id" in key:
+        parts.append(f"category {key['category_id'] or 'none'}")
+    if "payee" in key:
+        parts.append(f"payee {key['payee']!r}")
+    if "tag" in key:
+        parts.append(f"tag {key['tag']!r}")
+    parts.append(column)
+    return " ".join(parts)
+
+
+def verify(user_id: int | None = None) -> list[Discrepancy]:
+    """Every rollup sum that is not what the rows contribute (a missing row counts as zero)."""
+    wrong = []
+    for table in TABLES:
+        keys, values = KEYS[table.name], VALUES[table.name]
+        kept_where = [] if user_id is None else [table.c.user_id == user_id]
+        rows_where = [] if user_id is None else [Transaction.user_id == user_id]
+        expected = contributions(table, *rows_where).subquery()
+        kept = select(
+            *(table.c[name] for name in keys),
+            *(table.c[name].label(name) for name in values),
+            *(literal(0, sa.BigInteger).label(f"x_{name}") for name in values),
+        ).where(*kept_where)
+        should = select(
+            *(expected.c[name] for name in keys),
+            *(literal(0, sa.BigInteger).label(name) for name in values),
+            *(expected.c[name].label(f"x_{name}") for name in values),
+        )
+        both = union_all(kept, should).subquery()
+        sums = [func.sum(both.c[name]) for name in values]
+        sums_expected = [func.sum(both.c[f"x_{name}"]) for name in values]
+        stmt = (
+            select(*(both.c[name] for name in keys), *sums, *sums_expected)
+            .group_by(*(both.c[name] for name in keys))
+            .having(sa.or_(*(a != b for a, b in zip(sums, sums_expected, strict=True))))
+        )
+        for row in db.session.execute(stmt):
+            key = dict(zip(keys, row[: len(keys)], strict=True))
+            got = row[len(keys) : len(keys) + len(values)]
+            right = row[len(keys) + len(values) :]
+            for name, value, should_be in zip(values, got, right, strict=True):
+                if value != should_be:
+                    wrong.append(
+                        Discrepancy(
+                            key["account_id"],
+                            key["user_id"],
+                            key["currency"],
+                            int(value),
+                            int(should_be),
+                            describe(table.name, key, name),
+                            money=name != "count",
+                        )
+                    )
+    return wrong
+
+
+def rebuild(user_ids: Iterable[int]) -> None:
+    """Recompute the users' rollups from their rows (the caller holds their accounts' locks)."""
+    user_ids = sorted(set(user_ids))
+    if not user_ids:
+        return
+    connection = db.session.connection()
+    for table in TABLES:
+        connection.execute(sa.delete(table).where(table.c.user_id.in_(user_ids)))
+    adjust(connection, 1, Transaction.user_id.in_(user_ids))
