@@ -59,6 +59,20 @@ class MonthTotal(db.Model):
     amount: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
 
 
+class BalanceMonth(db.Model):
+    """Per account and month: how much its balance moved (the ledger's effect rule: income
+    +, expense -, a transfer - on its source and + its transfer_amount on its destination).
+    Net worth reads these: a balance at any month's end is the opening balance plus them."""
+
+    __tablename__ = "balance_months"
+
+    user_id: Mapped[int] = user_column()
+    month: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    account_id: Mapped[int] = account_column()
+    currency: Mapped[str] = mapped_column(sa.String(3), primary_key=True)
+    delta: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+
+
 class PayeeMonth(db.Model):
     """Per account, month and payee: the expenses' sum and count. Top payees reads these."""
 

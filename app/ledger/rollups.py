@@ -13,6 +13,10 @@ amount + excluded.amount` (atomic, like a balance):
   elsewhere (rules categorising a range, a category deleted: ON DELETE SET NULL).
 - Deleting a user or an account drops their rows (ON DELETE CASCADE).
 
+Each rollup row is one account's: a writer changes it only under that account's lock (every
+writer takes its accounts' locks first), so two writers never wait on each other's rollup
+rows in opposite orders.
+
 `verify` compares the rollups with `contributions` over every row; `rebuild` recomputes a
 user's from their rows; migration 0020 backfilled them the same way.
 """
@@ -34,12 +38,25 @@ from app.accounts.models import Account
 from app.common import periods
 from app.extensions import db
 from app.ledger.audit import Discrepancy
-from app.ledger.models import NO_CATEGORY, NO_PAYEE, MonthTotal, PayeeMonth, TagMonth
+from app.ledger.effects import SIGNS
+from app.ledger.models import (
+    NO_CATEGORY,
+    NO_PAYEE,
+    BalanceMonth,
+    MonthTotal,
+    PayeeMonth,
+    TagMonth,
+)
 from app.transactions.models import Transaction, TransactionSplit, TransactionTag
 
 FLOWS = ("income", "expense")
 #: The rollups, always written in this order (each writer's row locks in one order).
-TABLES = (MonthTotal.__table__, PayeeMonth.__table__, TagMonth.__table__)
+TABLES = (
+    MonthTotal.__table__,
+    BalanceMonth.__table__,
+    PayeeMonth.__table__,
+    TagMonth.__table__,
+)
 #: Per table: the key columns (its primary key) and the summed ones.
 KEYS = {table.name: [column.name for column in table.primary_key.columns] for table in TABLES}
 VALUES = {
@@ -110,6 +127,35 @@ def contributions(table: sa.Table, *where: ColumnElement) -> Select:
         rows = union_all(flows, *sides).subquery()
         keys = [rows.c[name] for name in KEYS[table.name]]
         return select(*keys, func.sum(rows.c.amount).label("amount")).group_by(*keys)
+    if table is BalanceMonth.__table__:
+        # The effect rule's signs (app.ledger.effects.SIGNS), per side.
+        source_sign = case(
+            {type_: signs[0] for type_, signs in SIGNS.items()}, value=t.type, else_=0
+        )
+        destination_sign = case(
+            {type_: signs[1] for type_, signs in SIGNS.items() if signs[1] is not None},
+            value=t.type,
+            else_=0,
+        )
+        with_destination = [type_ for type_, (_, sign) in SIGNS.items() if sign is not None]
+        sides = union_all(
+            select(
+                t.user_id,
+                month,
+                t.account_id.label("account_id"),
+                t.currency.label("currency"),
+                (source_sign * t.amount).label("delta"),
+            ).where(*where),
+            select(
+                t.user_id,
+                month,
+                t.transfer_account_id,
+                t.transfer_currency,
+                destination_sign * t.transfer_amount,
+            ).where(t.type.in_(with_destination), *where),
+        ).subquery()
+        keys = [sides.c[name] for name in KEYS[table.name]]
+        return select(*keys, func.sum(sides.c.delta).label("delta")).group_by(*keys)
     if table is PayeeMonth.__table__:
         payee = func.coalesce(t.payee, NO_PAYEE)
         keys = [t.user_id, month, t.account_id, payee.label("payee"), t.currency]
@@ -193,6 +239,12 @@ def add_rows(user_id: int, rows: Sequence[dict[str, Any]]) -> None:
                 row["transfer_currency"],
             )
             sums["month_totals"][arrived][0] += row["transfer_amount"]
+        source_sign, destination_sign = SIGNS[type_]
+        key = (user_id, month, row["account_id"], row["currency"])
+        sums["balance_months"][key][0] += source_sign * amount
+        if destination_sign is not None:
+            key = (user_id, month, row["transfer_account_id"], row["transfer_currency"])
+            sums["balance_months"][key][0] += destination_sign * row["transfer_amount"]
         if type_ == "expense":
             key = (user_id, month, row["account_id"], row.get("payee") or NO_PAYEE, row["currency"])
             sums["payee_months"][key][0] += amount

@@ -4,11 +4,12 @@ formats minor units as decimal strings. Every figure is per currency: USD is nev
 EUR. Transfers are neither income nor expense. No request, no commit.
 
 Whole months come from the monthly rollups the ledger keeps exact (app.ledger.models:
-month_totals, payee_months, tag_months), the days of a range's first and last month that are
-not a whole month from the transactions themselves, in one statement (UNION ALL, then GROUP
-BY): ten years is 120 rollup months and at most two partial months of rows, not a million
-rows. Weekly periods do not fall on month boundaries: a weekly cashflow or net worth reads the
-range's rows (net worth's balance before the range still comes from the rollups).
+month_totals, balance_months, payee_months, tag_months), the days of a range's first and last
+month that are not a whole month from the transactions themselves, in one statement (UNION
+ALL, then GROUP BY): ten years is 120 rollup months and at most two partial months of rows,
+not a million rows. Weekly periods do not fall on month boundaries: a weekly cashflow or net
+worth reads the range's rows (net worth's balance before the range still comes from the
+rollups).
 
 The same statements run on PostgreSQL and SQLite: periods come from app.common.periods.
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, null, or_, select, union_all
+from sqlalchemy import ColumnElement, case, func, literal, null, or_, select, union_all
 
 from app.accounts.models import Account
 from app.categories.models import Category
@@ -28,7 +29,14 @@ from app.common.errors import Unprocessable
 from app.common.money import format_minor
 from app.extensions import db
 from app.ledger.effects import effects
-from app.ledger.models import NO_CATEGORY, NO_PAYEE, MonthTotal, PayeeMonth, TagMonth
+from app.ledger.models import (
+    NO_CATEGORY,
+    NO_PAYEE,
+    BalanceMonth,
+    MonthTotal,
+    PayeeMonth,
+    TagMonth,
+)
 from app.rates.convert import convert
 from app.transactions.models import Transaction, TransactionTag
 from app.transactions.queries import category_lines
@@ -79,14 +87,14 @@ class Plan:
         first, last = self.months
         return ([] if first is None else [column >= first]) + [column <= last]
 
-    def day_where(self) -> ColumnElement:
+    def day_wheres(self) -> list[list[ColumnElement]]:
+        """The conditions on Transaction.date of each range of days: one SELECT each, joined
+        by UNION ALL (an OR of the two would cost PostgreSQL its index-only scan)."""
         t = Transaction
-        return or_(
-            *(
-                and_(*([] if first is None else [t.date >= first]), t.date <= last)
-                for first, last in self.days
-            )
-        )
+        return [
+            ([] if first is None else [t.date >= first]) + [t.date <= last]
+            for first, last in self.days
+        ]
 
 
 def next_month(day: date) -> date:
@@ -133,8 +141,8 @@ def summary(
                 tm.user_id == user_id, *plan.month_where(tm.month), *tag_on_account
             )
         )
-    if plan.days:
-        where = [t.user_id == user_id, plan.day_where(), t.type.in_(FLOWS)]
+    for days in plan.day_wheres():
+        where = [t.user_id == user_id, *days, t.type.in_(FLOWS)]
         if account_id is not None:
             where.append(t.account_id == account_id)
         lines = category_lines(*where).subquery()
@@ -168,7 +176,7 @@ def summary(
             Category.parent_id,
             totals.c.total,
         )
-        .outerjoin(Category, Category.id == totals.c.category_id)
+        .outerjoin(Category, (Category.id == totals.c.category_id) & (Category.user_id == user_id))
         .where(totals.c.total != 0)
     )
     tagged = union_all(*tag_parts).subquery()
@@ -248,8 +256,8 @@ def cashflow(user_id: int, *, start_date: date, end_date: date, interval: str):
                 case((m.kind == "expense", m.amount), else_=0).label("expense"),
             ).where(m.user_id == user_id, m.kind.in_(FLOWS), *plan.month_where(m.month))
         )
-    if plan is None or plan.days:
-        days = in_range(user_id, start_date, end_date) if plan is None else [plan.day_where()]
+    day_wheres = [[t.date >= start_date, t.date <= end_date]] if plan is None else plan.day_wheres()
+    for days in day_wheres:
         parts.append(
             select(
                 t.currency,
@@ -306,23 +314,24 @@ def net_worth(
     within a currency."""
     check_periods(start_date, end_date, interval)
     first_period = periods.floor(start_date, interval)
-    t, m = Transaction, MonthTotal
+    t = Transaction
     # currency -> period start (None: before the first period) -> the balances' change
     changes: dict[str, dict[date | None, int]] = defaultdict(lambda: defaultdict(int))
-    # Whole months from the rollups: each row is one account's change, in its currency.
-    signed = case((m.kind.in_(("income", "transfer_in")), m.amount), else_=-m.amount)
+    # Whole months from the rollup of balance changes: each row is one account's, in its
+    # currency.
+    b = BalanceMonth
     before = Plan(None, first_period - timedelta(days=1))
     within = Plan(first_period, end_date) if interval != "week" else None
     rollup_parts = [
-        select(m.currency, null().label("start"), signed.label("delta")).where(
-            m.user_id == user_id, *before.month_where(m.month)
+        select(b.currency, null().label("start"), b.delta).where(
+            b.user_id == user_id, *before.month_where(b.month)
         )
     ]
     if within is not None and within.months:
         rollup_parts.append(
             select(
-                m.currency, periods.period_start(m.month, interval).label("start"), signed
-            ).where(m.user_id == user_id, *within.month_where(m.month))
+                b.currency, periods.period_start(b.month, interval).label("start"), b.delta
+            ).where(b.user_id == user_id, *within.month_where(b.month))
         )
     parts = union_all(*rollup_parts).subquery()
     for currency, start, total in db.session.execute(
@@ -338,21 +347,18 @@ def net_worth(
     shape = (t.type, t.account_id, t.transfer_account_id)
     sums = (func.sum(t.amount), func.sum(func.coalesce(t.transfer_amount, t.amount)))
     groups = []
-    if before.days:
+    for days in before.day_wheres():
         groups += db.session.execute(
-            select(*shape, null(), *sums)
-            .where(t.user_id == user_id, before.day_where())
-            .group_by(*shape)
+            select(*shape, null(), *sums).where(t.user_id == user_id, *days).group_by(*shape)
         )
-    days = [] if within is None else within.days
-    if within is None or days:
-        where = (
-            [t.date >= first_period, t.date <= end_date] if within is None else [within.day_where()]
-        )
-        period = periods.period_start(t.date, interval)
+    within_days = (
+        [[t.date >= first_period, t.date <= end_date]] if within is None else within.day_wheres()
+    )
+    period = periods.period_start(t.date, interval)
+    for days in within_days:
         groups += db.session.execute(
             select(*shape, period, *sums)
-            .where(t.user_id == user_id, *where)
+            .where(t.user_id == user_id, *days)
             .group_by(*shape, period)
         )
     currency_of = dict(
@@ -416,14 +422,14 @@ def top_payees(user_id: int, *, start_date: date, end_date: date, limit: int):
                 p.user_id == user_id, *plan.month_where(p.month)
             )
         )
-    if plan.days:
+    for days in plan.day_wheres():
         parts.append(
             select(
                 t.currency,
                 func.coalesce(t.payee, NO_PAYEE).label("payee"),
                 t.amount,
                 literal(1).label("count"),
-            ).where(t.user_id == user_id, plan.day_where(), t.type == "expense")
+            ).where(t.user_id == user_id, *days, t.type == "expense")
         )
     lines = union_all(*parts).subquery()
     total = func.sum(lines.c["amount"])

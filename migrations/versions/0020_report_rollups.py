@@ -2,7 +2,8 @@
 
 month_totals (per user, month, account, kind, category, currency: the sum of amounts; kinds
 income, expense, transfer_out, transfer_in; split parts in their own categories), payee_months
-(expenses per payee: sum and count) and tag_months (income and expense per tag), kept by
+(expenses per payee: sum and count), balance_months (per account: how much its balance
+moved, the ledger's effect rule) and tag_months (income and expense per tag), kept by
 app.ledger (app/ledger/rollups.py). Category 0 and payee '' stand for none. The backfill sums
 every existing row as app.ledger.rollups.contributions does; `flask ledger verify` checks it.
 
@@ -65,6 +66,15 @@ def upgrade():
         ),
     )
     op.create_table(
+        "balance_months",
+        *key_columns(),
+        sa.Column("delta", sa.BigInteger(), nullable=False),
+        *foreign_keys("balance_months"),
+        sa.PrimaryKeyConstraint(
+            "user_id", "month", "account_id", "currency", name=op.f("pk_balance_months")
+        ),
+    )
+    op.create_table(
         "payee_months",
         *key_columns(sa.Column("payee", sa.String(length=200), nullable=False)),
         sa.Column("amount", sa.BigInteger(), nullable=False),
@@ -113,6 +123,21 @@ def upgrade():
     )
     op.execute(
         f"""
+        INSERT INTO balance_months (user_id, month, account_id, currency, delta)
+        SELECT user_id, month, account_id, currency, SUM(delta) FROM (
+            SELECT t.user_id, {month} AS month, t.account_id, t.currency,
+                CASE WHEN t.type = 'income' THEN t.amount ELSE -t.amount END AS delta
+            FROM transactions t
+            UNION ALL
+            SELECT t.user_id, {month}, t.transfer_account_id, t.transfer_currency,
+                t.transfer_amount
+            FROM transactions t WHERE t.type = 'transfer'
+        ) AS sides
+        GROUP BY user_id, month, account_id, currency
+        """
+    )
+    op.execute(
+        f"""
         INSERT INTO payee_months (user_id, month, account_id, payee, currency, amount, count)
         SELECT t.user_id, {month}, t.account_id, COALESCE(t.payee, ''), t.currency,
             SUM(t.amount), COUNT(*)
@@ -134,4 +159,5 @@ def upgrade():
 def downgrade():
     op.drop_table("tag_months")
     op.drop_table("payee_months")
+    op.drop_table("balance_months")
     op.drop_table("month_totals")
