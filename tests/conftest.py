@@ -21,7 +21,7 @@ from app.extensions import db
 from config import TestingConfig, normalise_database_url
 
 TABLES = (
-    "month_totals, balance_months, payee_months, tag_months,"
+    "month_totals, flow_months, payee_months, tag_months,"
     " exchange_rates, idempotency_keys, rule_tags, rules, transaction_tags, transaction_splits,"
     " recurring_occurrences, budgets, transactions, recurring_transactions, categories, accounts,"
     " revoked_tokens, users"

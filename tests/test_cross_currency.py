@@ -220,7 +220,7 @@ def test_verify_reads_the_destination_side_from_transfer_amount(app, user, usd, 
         assert [(d.account_id, d.column, d.balance, d.expected) for d in wrong] == [
             (eur["id"], "balance", 28037, 28000),  # 50.00 + 230.00
             (eur["id"], f"month_totals {month} transfer_in category none amount", 23037, 23000),
-            (eur["id"], f"balance_months {month} delta", 23037, 23000),
+            (eur["id"], f"flow_months {month} transfer_in amount", 23037, 23000),
         ]
         fixed = ledger.rebuild()
         assert len(fixed) == 3

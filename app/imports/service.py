@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from app import ledger
 from app.accounts.models import Account
@@ -24,7 +24,7 @@ from app.common.events import categorise
 from app.extensions import db
 from app.imports import csvfile, files, ofxfile
 from app.imports.statement import Line, Statement, assign_import_ids
-from app.transactions.models import Transaction, TransactionTag
+from app.transactions.models import Transaction
 
 #: Bad rows listed in an answer (the first ones): a file of garbage answers in kilobytes.
 MAX_LISTED_ERRORS = 1000
@@ -197,8 +197,8 @@ def tag_imported(user_id: int, account_id: int, tags: dict[str, list[str]]) -> N
             for transaction_id, import_id in found
             for tag in tags[import_id]
         ]
-        if values:
-            db.session.execute(insert(TransactionTag), values)
+        # Through the ledger: the tags' amounts join its monthly tag rollup.
+        ledger.add_tags(user_id, values)
 
 
 def refresh_statistics(added: int, *, tagged: int = 0) -> None:

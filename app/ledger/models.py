@@ -59,18 +59,20 @@ class MonthTotal(db.Model):
     amount: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
 
 
-class BalanceMonth(db.Model):
-    """Per account and month: how much its balance moved (the ledger's effect rule: income
-    +, expense -, a transfer - on its source and + its transfer_amount on its destination).
-    Net worth reads these: a balance at any month's end is the opening balance plus them."""
+class FlowMonth(db.Model):
+    """Per account, month and kind: the sum of the amounts, whole (a split transaction's as
+    one). Cashflow reads the income and expense rows; net worth all four, signed as the
+    ledger's effect rule moves balances (income and transfer_in +, expense and
+    transfer_out -): a balance at a month's end is its opening balance plus these."""
 
-    __tablename__ = "balance_months"
+    __tablename__ = "flow_months"
 
     user_id: Mapped[int] = user_column()
     month: Mapped[date] = mapped_column(sa.Date, primary_key=True)
     account_id: Mapped[int] = account_column()
+    kind: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     currency: Mapped[str] = mapped_column(sa.String(3), primary_key=True)
-    delta: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
+    amount: Mapped[int] = mapped_column(sa.BigInteger, nullable=False, default=0)
 
 
 class PayeeMonth(db.Model):

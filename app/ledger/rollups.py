@@ -8,9 +8,10 @@ amount + excluded.amount` (atomic, like a balance):
   the touched transactions' contributions out just before the flush (from the rows as they
   are in the database) and puts them back just after (as they now are). Whatever the flush
   changed, the rollups follow, and a flush that changes nothing they count costs nothing.
-- Core writes, which no flush sees: `post_rows` adds what it inserted (`add_rows`),
-  `close_account` takes out what it deletes, and `rewriting` brackets bulk changes made
-  elsewhere (rules categorising a range, a category deleted: ON DELETE SET NULL).
+- Core writes, which no flush sees: `post_rows` adds what it inserted (`add_rows`), an
+  import's tags go in through `add_tags`, `close_account` takes out what it deletes, and
+  `rewriting` brackets bulk changes made elsewhere (rules categorising and tagging a range,
+  a category deleted: ON DELETE SET NULL).
 - Deleting a user or an account drops their rows (ON DELETE CASCADE).
 
 Each rollup row is one account's: a writer changes it only under that account's lock (every
@@ -40,9 +41,10 @@ from app.extensions import db
 from app.ledger.audit import Discrepancy
 from app.ledger.effects import SIGNS
 from app.ledger.models import (
+    KINDS,
     NO_CATEGORY,
     NO_PAYEE,
-    BalanceMonth,
+    FlowMonth,
     MonthTotal,
     PayeeMonth,
     TagMonth,
@@ -50,10 +52,20 @@ from app.ledger.models import (
 from app.transactions.models import Transaction, TransactionSplit, TransactionTag
 
 FLOWS = ("income", "expense")
+#: What each kind of rollup row does to its account's balance: the effect rule's signs
+#: (app.ledger.effects.SIGNS), the source side's for income, expense and transfer_out, the
+#: destination side's for transfer_in.
+KIND_SIGNS = {
+    "income": SIGNS["income"][0],
+    "expense": SIGNS["expense"][0],
+    "transfer_out": SIGNS["transfer"][0],
+    "transfer_in": SIGNS["transfer"][1],
+}
+assert set(KIND_SIGNS) == set(KINDS)
 #: The rollups, always written in this order (each writer's row locks in one order).
 TABLES = (
     MonthTotal.__table__,
-    BalanceMonth.__table__,
+    FlowMonth.__table__,
     PayeeMonth.__table__,
     TagMonth.__table__,
 )
@@ -127,35 +139,28 @@ def contributions(table: sa.Table, *where: ColumnElement) -> Select:
         rows = union_all(flows, *sides).subquery()
         keys = [rows.c[name] for name in KEYS[table.name]]
         return select(*keys, func.sum(rows.c.amount).label("amount")).group_by(*keys)
-    if table is BalanceMonth.__table__:
-        # The effect rule's signs (app.ledger.effects.SIGNS), per side.
-        source_sign = case(
-            {type_: signs[0] for type_, signs in SIGNS.items()}, value=t.type, else_=0
-        )
-        destination_sign = case(
-            {type_: signs[1] for type_, signs in SIGNS.items() if signs[1] is not None},
-            value=t.type,
-            else_=0,
-        )
-        with_destination = [type_ for type_, (_, sign) in SIGNS.items() if sign is not None]
-        sides = union_all(
+    if table is FlowMonth.__table__:
+        parts = [
             select(
                 t.user_id,
                 month,
                 t.account_id.label("account_id"),
+                t.type.label("kind"),
                 t.currency.label("currency"),
-                (source_sign * t.amount).label("delta"),
-            ).where(*where),
-            select(
-                t.user_id,
-                month,
-                t.transfer_account_id,
-                t.transfer_currency,
-                destination_sign * t.transfer_amount,
-            ).where(t.type.in_(with_destination), *where),
-        ).subquery()
-        keys = [sides.c[name] for name in KEYS[table.name]]
-        return select(*keys, func.sum(sides.c.delta).label("delta")).group_by(*keys)
+                t.amount.label("amount"),
+            ).where(t.type.in_(FLOWS), *where)
+        ] + [
+            select(t.user_id, month, account, literal(kind, sa.String), currency, amount).where(
+                t.type == "transfer", *where
+            )
+            for kind, account, currency, amount in (
+                ("transfer_out", t.account_id, t.currency, t.amount),
+                ("transfer_in", t.transfer_account_id, t.transfer_currency, t.transfer_amount),
+            )
+        ]
+        rows = union_all(*parts).subquery()
+        keys = [rows.c[name] for name in KEYS[table.name]]
+        return select(*keys, func.sum(rows.c.amount).label("amount")).group_by(*keys)
     if table is PayeeMonth.__table__:
         payee = func.coalesce(t.payee, NO_PAYEE)
         keys = [t.user_id, month, t.account_id, payee.label("payee"), t.currency]
@@ -190,9 +195,12 @@ def upsert(connection: sa.Connection, table: sa.Table):
     }
 
 
-def adjust(connection: sa.Connection, sign: int, *where: ColumnElement) -> None:
-    """Add (sign 1) or take out (sign -1) what the transactions matching `where` contribute."""
-    for table in TABLES:
+def adjust(
+    connection: sa.Connection, sign: int, *where: ColumnElement, tables: Sequence = TABLES
+) -> None:
+    """Add (sign 1) or take out (sign -1) what the transactions matching `where` contribute
+    (to every rollup, or to `tables`)."""
+    for table in tables:
         found = contributions(table, *where).subquery()
         columns = [found.c[name] for name in KEYS[table.name]] + [
             found.c[name] if sign == 1 else -found.c[name] for name in VALUES[table.name]
@@ -239,12 +247,20 @@ def add_rows(user_id: int, rows: Sequence[dict[str, Any]]) -> None:
                 row["transfer_currency"],
             )
             sums["month_totals"][arrived][0] += row["transfer_amount"]
-        source_sign, destination_sign = SIGNS[type_]
-        key = (user_id, month, row["account_id"], row["currency"])
-        sums["balance_months"][key][0] += source_sign * amount
-        if destination_sign is not None:
-            key = (user_id, month, row["transfer_account_id"], row["transfer_currency"])
-            sums["balance_months"][key][0] += destination_sign * row["transfer_amount"]
+        if type_ in FLOWS:
+            key = (user_id, month, row["account_id"], type_, row["currency"])
+            sums["flow_months"][key][0] += amount
+        else:
+            key = (user_id, month, row["account_id"], "transfer_out", row["currency"])
+            sums["flow_months"][key][0] += amount
+            key = (
+                user_id,
+                month,
+                row["transfer_account_id"],
+                "transfer_in",
+                row["transfer_currency"],
+            )
+            sums["flow_months"][key][0] += row["transfer_amount"]
         if type_ == "expense":
             key = (user_id, month, row["account_id"], row.get("payee") or NO_PAYEE, row["currency"])
             sums["payee_months"][key][0] += amount
@@ -272,6 +288,37 @@ def in_category(user_id: int, category_id: int) -> ColumnElement:
         split.user_id == user_id, split.category_id == category_id
     )
     return sa.or_(Transaction.category_id == category_id, Transaction.id.in_(in_part))
+
+
+def add_tags(user_id: int, values: list[dict[str, Any]]) -> None:
+    """Insert tags ({transaction_id, tag, user_id} rows) on transactions that have none yet
+    (an import's rows, just inserted): their amounts join the tag rollup."""
+    if not values:
+        return
+    db.session.execute(sa.insert(TransactionTag), values)
+    ids = sorted({value["transaction_id"] for value in values})
+    connection = db.session.connection()
+    for start in range(0, len(ids), 10_000):
+        adjust(
+            connection,
+            1,
+            Transaction.user_id == user_id,
+            Transaction.id.in_(ids[start : start + 10_000]),
+            tables=[TagMonth.__table__],
+        )
+
+
+def backfill_sql(dialect: sa.Dialect) -> list[str]:
+    """INSERT … SELECT statements that fill empty rollups from every row (the benchmark's
+    seed, which loads rows with COPY, runs them)."""
+    statements = []
+    for table in TABLES:
+        names = KEYS[table.name] + VALUES[table.name]
+        statement = sa.insert(table).from_select(names, contributions(table))
+        statements.append(
+            str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        )
+    return statements
 
 
 @contextmanager

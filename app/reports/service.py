@@ -4,7 +4,7 @@ formats minor units as decimal strings. Every figure is per currency: USD is nev
 EUR. Transfers are neither income nor expense. No request, no commit.
 
 Whole months come from the monthly rollups the ledger keeps exact (app.ledger.models:
-month_totals, balance_months, payee_months, tag_months), the days of a range's first and last
+month_totals, flow_months, payee_months, tag_months), the days of a range's first and last
 month that are not a whole month from the transactions themselves, in one statement (UNION
 ALL, then GROUP BY): ten years is 120 rollup months and at most two partial months of rows,
 not a million rows. Weekly periods do not fall on month boundaries: a weekly cashflow or net
@@ -32,11 +32,12 @@ from app.ledger.effects import effects
 from app.ledger.models import (
     NO_CATEGORY,
     NO_PAYEE,
-    BalanceMonth,
+    FlowMonth,
     MonthTotal,
     PayeeMonth,
     TagMonth,
 )
+from app.ledger.rollups import KIND_SIGNS
 from app.rates.convert import convert
 from app.transactions.models import Transaction, TransactionTag
 from app.transactions.queries import category_lines
@@ -243,7 +244,7 @@ def check_periods(start_date: date, end_date: date, interval: str) -> None:
 def cashflow(user_id: int, *, start_date: date, end_date: date, interval: str):
     """Income, expense and net per currency and period; empty periods are zeros."""
     check_periods(start_date, end_date, interval)
-    t, m = Transaction, MonthTotal
+    t, m = Transaction, FlowMonth
     # Weeks do not fall on month boundaries: all rows then.
     plan = Plan(start_date, end_date) if interval != "week" else None
     parts = []
@@ -317,21 +318,24 @@ def net_worth(
     t = Transaction
     # currency -> period start (None: before the first period) -> the balances' change
     changes: dict[str, dict[date | None, int]] = defaultdict(lambda: defaultdict(int))
-    # Whole months from the rollup of balance changes: each row is one account's, in its
-    # currency.
-    b = BalanceMonth
+    # Whole months from the rollup of flows: each row is one account's, in its currency,
+    # signed as the ledger's effect rule moves balances.
+    f = FlowMonth
+    signed = case(
+        *((f.kind == kind, sign * f.amount) for kind, sign in KIND_SIGNS.items()), else_=0
+    )
     before = Plan(None, first_period - timedelta(days=1))
     within = Plan(first_period, end_date) if interval != "week" else None
     rollup_parts = [
-        select(b.currency, null().label("start"), b.delta).where(
-            b.user_id == user_id, *before.month_where(b.month)
+        select(f.currency, null().label("start"), signed.label("delta")).where(
+            f.user_id == user_id, *before.month_where(f.month)
         )
     ]
     if within is not None and within.months:
         rollup_parts.append(
             select(
-                b.currency, periods.period_start(b.month, interval).label("start"), b.delta
-            ).where(b.user_id == user_id, *within.month_where(b.month))
+                f.currency, periods.period_start(f.month, interval).label("start"), signed
+            ).where(f.user_id == user_id, *within.month_where(f.month))
         )
     parts = union_all(*rollup_parts).subquery()
     for currency, start, total in db.session.execute(

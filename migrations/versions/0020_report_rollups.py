@@ -2,13 +2,13 @@
 
 month_totals (per user, month, account, kind, category, currency: the sum of amounts; kinds
 income, expense, transfer_out, transfer_in; split parts in their own categories), payee_months
-(expenses per payee: sum and count), balance_months (per account: how much its balance
-moved, the ledger's effect rule) and tag_months (income and expense per tag), kept by
+(expenses per payee: sum and count), flow_months (per account and kind: whole amounts,
+for cashflow and net worth) and tag_months (income and expense per tag), kept by
 app.ledger (app/ledger/rollups.py). Category 0 and payee '' stand for none. The backfill sums
 every existing row as app.ledger.rollups.contributions does; `flask ledger verify` checks it.
 
 Revision ID: 0020
-Revises: 0007
+Revises: 0010
 Create Date: 2026-12-03 12:10:00
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0007"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
@@ -66,12 +66,12 @@ def upgrade():
         ),
     )
     op.create_table(
-        "balance_months",
-        *key_columns(),
-        sa.Column("delta", sa.BigInteger(), nullable=False),
-        *foreign_keys("balance_months"),
+        "flow_months",
+        *key_columns(sa.Column("kind", sa.String(length=20), nullable=False)),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        *foreign_keys("flow_months"),
         sa.PrimaryKeyConstraint(
-            "user_id", "month", "account_id", "currency", name=op.f("pk_balance_months")
+            "user_id", "month", "account_id", "kind", "currency", name=op.f("pk_flow_months")
         ),
     )
     op.create_table(
@@ -123,17 +123,20 @@ def upgrade():
     )
     op.execute(
         f"""
-        INSERT INTO balance_months (user_id, month, account_id, currency, delta)
-        SELECT user_id, month, account_id, currency, SUM(delta) FROM (
-            SELECT t.user_id, {month} AS month, t.account_id, t.currency,
-                CASE WHEN t.type = 'income' THEN t.amount ELSE -t.amount END AS delta
-            FROM transactions t
+        INSERT INTO flow_months (user_id, month, account_id, kind, currency, amount)
+        SELECT user_id, month, account_id, kind, currency, SUM(amount) FROM (
+            SELECT t.user_id, {month} AS month, t.account_id, t.type AS kind, t.currency,
+                t.amount
+            FROM transactions t WHERE t.type IN ('income', 'expense')
             UNION ALL
-            SELECT t.user_id, {month}, t.transfer_account_id, t.transfer_currency,
-                t.transfer_amount
+            SELECT t.user_id, {month}, t.account_id, 'transfer_out', t.currency, t.amount
+            FROM transactions t WHERE t.type = 'transfer'
+            UNION ALL
+            SELECT t.user_id, {month}, t.transfer_account_id, 'transfer_in',
+                t.transfer_currency, t.transfer_amount
             FROM transactions t WHERE t.type = 'transfer'
         ) AS sides
-        GROUP BY user_id, month, account_id, currency
+        GROUP BY user_id, month, account_id, kind, currency
         """
     )
     op.execute(
@@ -159,5 +162,5 @@ def upgrade():
 def downgrade():
     op.drop_table("tag_months")
     op.drop_table("payee_months")
-    op.drop_table("balance_months")
+    op.drop_table("flow_months")
     op.drop_table("month_totals")
