@@ -203,3 +203,51 @@ def test_a_month_before_any_budget_has_none(user, account):
     body = status(user, "2026-04")
     assert body["budgets"] == []
     assert body["unbudgeted"] == [{"currency": "USD", "spent": "7.00"}]
+
+
+def test_a_budget_counts_every_category_below_its_own(user, account):
+    """Food > Groceries > Organic: a Food budget counts all three, a Groceries one its own and
+    Organic's; spending below a budgeted category is not unbudgeted; a split part counts in
+    its category's budgets; another currency's spending is not this budget's."""
+    food = user.category(name="All food")
+    groceries = user.category(name="Food shops", parent_id=food["id"])
+    organic = user.category(name="Organic shops", parent_id=groceries["id"])
+    dining = user.category(name="Eating out", parent_id=food["id"])
+    other = user.category(name="Odds")
+    euro = user.account(name="Euro", currency="EUR")
+    budget(user, food, amount="500.00")
+    budget(user, groceries, amount="100.00")
+    day = "2026-02-10"
+    user.transaction(account, amount="10.00", date=day, category_id=food["id"])
+    user.transaction(account, amount="20.00", date=day, category_id=groceries["id"])
+    user.transaction(account, amount="40.00", date=day, category_id=organic["id"])
+    user.transaction(account, amount="80.00", date=day, category_id=dining["id"])
+    user.transaction(
+        account,
+        amount="7.00",
+        date=day,
+        splits=[
+            {"category_id": organic["id"], "amount": "5.00"},
+            {"category_id": other["id"], "amount": "2.00"},
+        ],
+    )
+    user.transaction(account, amount="1.00", date="2026-03-01", category_id=organic["id"])
+    user.transaction(euro, amount="9.00", date=day, category_id=organic["id"])
+    body = status(user, "2026-02")
+    lines = {b["category_id"]: b for b in body["budgets"]}
+    assert lines[food["id"]]["spent"] == "155.00"  # 10 + 20 + 40 + 80 + 5
+    assert lines[food["id"]]["remaining"] == "345.00"
+    assert lines[groceries["id"]]["spent"] == "65.00"  # 20 + 40 + 5
+    assert lines[groceries["id"]]["percent_used"] == "65.00"
+    # Other's split part (2.00) in USD; Organic's EUR spending has no EUR budget.
+    assert body["unbudgeted"] == [
+        {"currency": "EUR", "spent": "9.00"},
+        {"currency": "USD", "spent": "2.00"},
+    ]
+    # Moving Organic to the top level takes it out of both budgets.
+    moved = user.patch(f"/categories/{organic['id']}", json={"parent_id": None})
+    assert moved.status_code == 200, moved.json
+    body = status(user, "2026-02")
+    lines = {b["category_id"]: b for b in body["budgets"]}
+    assert (lines[food["id"]]["spent"], lines[groceries["id"]]["spent"]) == ("110.00", "20.00")
+    assert body["unbudgeted"][1] == {"currency": "USD", "spent": "47.00"}

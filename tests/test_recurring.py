@@ -284,3 +284,89 @@ def test_flask_ledger_post_due_reports_a_schedule_that_cannot_post(runner, user,
     result = runner.invoke(args=["ledger", "post-due"])
     assert result.exit_code == 1
     assert "archived" in result.output
+
+
+def post_due(user, rec):
+    response = user.post(user.url("recurring", rec["id"]) + "/post-due")
+    assert response.status_code == 200, response.json
+    return response.json["posted"]
+
+
+def test_a_transfer_between_currencies_names_what_arrives(app, user, account):
+    """As a one-off transfer: transfer_amount in the destination's currency, required when the
+    currencies differ; each posted transfer carries it; balances move by both sides."""
+    euro = user.account(name="Euro", currency="EUR", opening_balance="0.00")
+    url = user.url("recurring")
+    base = {
+        "account_id": account["id"],
+        "type": "transfer",
+        "transfer_account_id": euro["id"],
+        "amount": "100.00",
+        "unit": "month",
+        "every": 1,
+        "start_date": str(TODAY - timedelta(days=40)),
+        "count": 2,
+    }
+    missing = user.post(url, json=base)
+    assert missing.status_code == 422
+    assert "transfer_amount" in missing.json["errors"]["json"]
+    for bad in ("0", "-5.00", "1.001", "1e30"):
+        assert user.post(url, json={**base, "transfer_amount": bad}).status_code == 422, bad
+    income = {**base, "type": "income", "transfer_account_id": None, "transfer_amount": "1.00"}
+    assert user.post(url, json=income).status_code == 422
+    rec = schedule(user, account, **{**base, "transfer_amount": "92.15"})
+    assert (rec["transfer_amount"], rec["transfer_currency"]) == ("92.15", "EUR")
+    upcoming = user.get(user.url("recurring", rec["id"]) + "/upcoming?count=1").json
+    assert upcoming["occurrences"][0]["transfer_amount"] == "92.15"
+    posted = post_due(user, rec)
+    assert len(posted) == 2
+    assert {(t["transfer_amount"], t["transfer_currency"], t["recurring_id"]) for t in posted} == {
+        ("92.15", "EUR", rec["id"])
+    }
+    assert post_due(user, rec) == []
+    assert user.balance(euro) == "184.30"
+    assert user.balance(account) == str(Decimal(account["opening_balance"]) - 200)
+    # A new amount for the destination; the source's stays.
+    changed = user.patch(user.url("recurring", rec["id"]), json={"transfer_amount": "90.00"})
+    assert changed.status_code == 200, changed.json
+    assert (changed.json["amount"], changed.json["transfer_amount"]) == ("100.00", "90.00")
+    # To a destination in the source's currency: the side is the amount again.
+    usd = user.account(name="Other dollars")
+    same = user.patch(user.url("recurring", rec["id"]), json={"transfer_account_id": usd["id"]})
+    assert same.status_code == 200, same.json
+    assert (same.json["transfer_amount"], same.json["transfer_currency"]) == ("100.00", "USD")
+    mismatch = user.patch(user.url("recurring", rec["id"]), json={"transfer_amount": "99.00"})
+    assert mismatch.status_code == 422  # one currency moves one amount
+    # Back to the euro account: it needs its amount in euros again.
+    back = user.patch(user.url("recurring", rec["id"]), json={"transfer_account_id": euro["id"]})
+    assert back.status_code == 422
+    assert "transfer_amount" in back.json["errors"]["json"]
+    # Becoming an expense drops the destination side.
+    expense = user.patch(user.url("recurring", rec["id"]), json={"type": "expense"})
+    assert expense.status_code == 200, expense.json
+    assert (expense.json["transfer_amount"], expense.json["transfer_currency"]) == (None, None)
+
+
+def test_two_post_dues_of_a_cross_currency_transfer_post_each_occurrence_once(app, user, account):
+    euro = user.account(name="Euro", currency="EUR", opening_balance="0.00")
+    rec = schedule(
+        user,
+        account,
+        type="transfer",
+        transfer_account_id=euro["id"],
+        transfer_amount="9.21",
+        amount="10.00",
+        unit="day",
+        every=1,
+        start_date=str(TODAY - timedelta(days=9)),
+    )
+    url = user.url("recurring", rec["id"]) + "/post-due"
+
+    def run(me):
+        response = me.post(url)
+        return response.status_code, len(response.json["posted"])
+
+    results = run_together(app, user, [run, run])
+    assert sorted(count for _, count in results) == [0, 10]
+    assert {status for status, _ in results} == {200}
+    assert user.balance(euro) == "92.10"

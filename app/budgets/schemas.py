@@ -102,7 +102,9 @@ class BudgetLineSchema(Schema):
     budgeted = MoneyOut("The month's amount.")
     rolled_over = MoneyOut("Unspent from the months before, with rollover; else 0.")
     spent = MoneyOut(
-        "The category's expenses in the month in the budget's currency, split parts in it included."
+        "The month's expenses in the budget's currency in the category and in every category "
+        "below it (its sub-categories, theirs, and so on), split parts in them included. A "
+        "sub-category with a budget of its own counts in both budgets."
     )
     remaining = MoneyOut("budgeted + rolled_over - spent; negative when overspent.")
     percent_used = fields.String(
@@ -119,7 +121,10 @@ class UnbudgetedSchema(Schema):
     currency = fields.String(
         dump_only=True, metadata={"description": "The currency.", "example": "USD"}
     )
-    spent = MoneyOut("Expenses in the month in no budgeted category, uncategorised included.")
+    spent = MoneyOut(
+        "Expenses in the month in no budgeted category nor below one (in this currency), "
+        "uncategorised included."
+    )
 
 
 class BudgetStatusSchema(Schema):

@@ -165,21 +165,24 @@ def update(
         "end_date": end_date,
         "count": count,
     }
-    for name, value in changes.items():
-        if value is not UNSET:
-            setattr(rec, name, value)
-    if rec.end_date is not None and rec.end_date < rec.start_date:
-        raise Unprocessable("Must not be before start_date.", field="end_date")
-    account, destination = check_template(user_id, rec)
-    if amount is not UNSET:
-        set_amount(rec, amount, account.currency)
-    elif account.currency != rec.currency:
-        raise Unprocessable(
-            f"Account {account.id} holds {account.currency} and this schedule is in "
-            f"{rec.currency}: give its amount in {account.currency} too.",
-            field="amount",
-        )
-    set_destination(rec, destination, None if transfer_amount is UNSET else transfer_amount)
+    # Checked whole before anything is written: a half-changed template (an expense still
+    # with a transfer's destination side) would fail its CHECK in an autoflush.
+    with db.session.no_autoflush:
+        for name, value in changes.items():
+            if value is not UNSET:
+                setattr(rec, name, value)
+        if rec.end_date is not None and rec.end_date < rec.start_date:
+            raise Unprocessable("Must not be before start_date.", field="end_date")
+        account, destination = check_template(user_id, rec)
+        if amount is not UNSET:
+            set_amount(rec, amount, account.currency)
+        elif account.currency != rec.currency:
+            raise Unprocessable(
+                f"Account {account.id} holds {account.currency} and this schedule is in "
+                f"{rec.currency}: give its amount in {account.currency} too.",
+                field="amount",
+            )
+        set_destination(rec, destination, None if transfer_amount is UNSET else transfer_amount)
     db.session.flush()
     return rec
 
