@@ -75,22 +75,17 @@ VALUES = {
     table.name: [column.name for column in table.columns if not column.primary_key]
     for table in TABLES
 }
-#: Transaction attributes a rollup reads; a flush that changes none of them (nor the splits
-#: or tags) leaves the rollups alone.
-COUNTED = (
-    "type",
-    "account_id",
-    "transfer_account_id",
-    "category_id",
-    "amount",
-    "transfer_amount",
-    "currency",
-    "transfer_currency",
-    "date",
-    "payee",
-    "splits",
-    "tag_rows",
-)
+MT, FM, PM, TM = TABLES
+#: Which rollups each Transaction attribute counts in; a flush that changes none of them
+#: leaves the rollups alone, and one that changes only, say, the tags moves only tag_months.
+AFFECTS: dict[str, tuple[sa.Table, ...]] = {
+    **{name: TABLES for name in ("type", "account_id", "amount", "currency", "date")},
+    **{name: (MT, FM) for name in ("transfer_account_id", "transfer_amount", "transfer_currency")},
+    "category_id": (MT,),
+    "splits": (MT,),
+    "payee": (PM,),
+    "tag_rows": (TM,),
+}
 
 
 def month_of(column) -> ColumnElement:
@@ -195,30 +190,55 @@ def upsert(connection: sa.Connection, table: sa.Table):
     }
 
 
+def adjusting(table: sa.Table, dialect_name: str, sign: ColumnElement | int, *where: ColumnElement):
+    """The statement that adds `sign` x what the transactions matching `where` contribute to
+    `table` (INSERT … SELECT … ON CONFLICT DO UPDATE)."""
+    found = contributions(table, *where).subquery()
+    columns = [found.c[name] for name in KEYS[table.name]] + [
+        found.c[name] if sign == 1 else found.c[name] * sign for name in VALUES[table.name]
+    ]
+    # SQLite reads `ON CONFLICT` after a bare SELECT as a join's ON: a WHERE ends it.
+    rows = select(*columns).where(sa.true())
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    sums = {name: table.c[name] + statement.excluded[name] for name in VALUES[table.name]}
+    return statement.from_select(KEYS[table.name] + VALUES[table.name], rows).on_conflict_do_update(
+        index_elements=KEYS[table.name], set_=sums
+    )
+
+
 def adjust(
     connection: sa.Connection, sign: int, *where: ColumnElement, tables: Sequence = TABLES
 ) -> None:
     """Add (sign 1) or take out (sign -1) what the transactions matching `where` contribute
     (to every rollup, or to `tables`)."""
     for table in tables:
-        found = contributions(table, *where).subquery()
-        columns = [found.c[name] for name in KEYS[table.name]] + [
-            found.c[name] if sign == 1 else -found.c[name] for name in VALUES[table.name]
-        ]
-        # SQLite reads `ON CONFLICT` after a bare SELECT as a join's ON: a WHERE ends it.
-        rows = select(*columns).where(sa.true())
-        statement, sums = upsert(connection, table)
-        connection.execute(
-            statement.from_select(
-                KEYS[table.name] + VALUES[table.name], rows
-            ).on_conflict_do_update(index_elements=KEYS[table.name], set_=sums)
+        connection.execute(adjusting(table, connection.dialect.name, sign, *where))
+
+
+#: (table, dialect) -> the statement adjusting by transaction ids, built once: a write runs
+#: it twice a flush per rollup, and building a statement of unions costs more than running it.
+_BY_IDS: dict[tuple[str, str], Any] = {}
+
+
+def by_ids(table: sa.Table, dialect_name: str):
+    key = (table.name, dialect_name)
+    if key not in _BY_IDS:
+        _BY_IDS[key] = adjusting(
+            table,
+            dialect_name,
+            sa.bindparam("sign", type_=sa.Integer),
+            Transaction.id.in_(sa.bindparam("ids", expanding=True)),
         )
+    return _BY_IDS[key]
 
 
 def adjust_ids(connection: sa.Connection, sign: int, ids: Iterable[int]) -> None:
     ids = sorted(set(ids))
     for start in range(0, len(ids), 10_000):
-        adjust(connection, sign, Transaction.id.in_(ids[start : start + 10_000]))
+        chunk = ids[start : start + 10_000]
+        for table in TABLES:
+            connection.execute(by_ids(table, connection.dialect.name), {"ids": chunk, "sign": sign})
 
 
 def add_rows(user_id: int, rows: Sequence[dict[str, Any]]) -> None:
@@ -351,9 +371,26 @@ def rewriting(user_id: int, *where: ColumnElement) -> Iterator[list[int]]:
 # --- the flush hook ----------------------------------------------------------------------------
 
 
-def counted_change(txn: Transaction) -> bool:
+def changed_tables(txn: Transaction) -> set[sa.Table]:
+    """The rollups a pending change of the transaction's attributes moves."""
     state = sa.inspect(txn)
-    return any(state.attrs[name].history.has_changes() for name in COUNTED)
+    return {
+        table
+        for name, tables in AFFECTS.items()
+        if state.attrs[name].history.has_changes()
+        for table in tables
+    }
+
+
+def tables_of(txn: Transaction) -> set[sa.Table]:
+    """The rollups a transaction, new or going, counts in (payees: expenses only; tags: if it
+    has any, when they are loaded)."""
+    tables = {MT, FM}
+    if txn.type == "expense":
+        tables.add(PM)
+    if "tag_rows" not in txn.__dict__ or txn.__dict__["tag_rows"]:
+        tables.add(TM)
+    return tables
 
 
 def parent_id(part: TransactionSplit | TransactionTag) -> int | None:
@@ -363,39 +400,95 @@ def parent_id(part: TransactionSplit | TransactionTag) -> int | None:
     return parent.id if parent is not None else None
 
 
+#: frozenset of table names -> the PostgreSQL statements adjusting them by transaction ids,
+#: as one text: one round trip for a flush's rollups, not one per rollup.
+_PG_BY_IDS: dict[frozenset[str], str] = {}
+
+
+def pg_by_ids(tables: Sequence[sa.Table]) -> str:
+    key = frozenset(table.name for table in tables)
+    if key not in _PG_BY_IDS:
+        dialect = postgresql.psycopg2.dialect()
+        texts = []
+        for table in tables:
+            statement = adjusting(
+                table,
+                "postgresql",
+                sa.literal_column("%(sign)s"),
+                Transaction.id == func.any(sa.literal_column("%(ids)s")),
+            )
+            # Every other value is a constant of ours, written inline; the compiler doubles
+            # the % of the two parameters, which psycopg2 then fills in.
+            compiled = statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+            texts.append(str(compiled).replace("%%", "%"))
+        _PG_BY_IDS[key] = ";\n".join(texts)
+    return _PG_BY_IDS[key]
+
+
+def adjust_touched(connection: sa.Connection, sign: int, touched: dict) -> None:
+    """Adjust each rollup (in TABLES' order) by the transactions touched in it."""
+    tables = [table for table in TABLES if touched.get(table)]
+    if connection.dialect.name == "postgresql" and all(len(touched[t]) <= 10_000 for t in tables):
+        ids = {table: sorted(touched[table]) for table in tables}
+        if len({tuple(v) for v in ids.values()}) == 1:
+            # The same ids in each: one text, one round trip.
+            connection.exec_driver_sql(pg_by_ids(tables), {"ids": ids[tables[0]], "sign": sign})
+            return
+    for table in tables:
+        ids = sorted(touched[table])
+        for start in range(0, len(ids), 10_000):
+            connection.execute(
+                by_ids(table, connection.dialect.name),
+                {"ids": ids[start : start + 10_000], "sign": sign},
+            )
+
+
 @event.listens_for(Session, "before_flush")
 def take_out(session: Session, flush_context, instances) -> None:
-    """Before the flush: take out what the transactions it changes or deletes contribute, as
-    the database holds them now."""
-    touched: set[int] = set()
-    for txn in session.deleted:
-        if isinstance(txn, Transaction):
-            touched.add(txn.id)
-        elif isinstance(txn, TransactionSplit | TransactionTag):
-            touched.add(parent_id(txn))
+    """Before the flush: take out what the transactions it changes or deletes contribute to
+    the rollups those changes move, as the database holds them now."""
+    touched: dict[sa.Table, set[int]] = defaultdict(set)
+    for obj in session.deleted:
+        if isinstance(obj, Transaction):
+            for table in tables_of(obj):
+                touched[table].add(obj.id)
+        elif isinstance(obj, TransactionSplit):
+            touched[MT].add(parent_id(obj))
+        elif isinstance(obj, TransactionTag):
+            touched[TM].add(parent_id(obj))
     for obj in session.dirty:
         if isinstance(obj, Transaction):
-            if counted_change(obj):
-                touched.add(obj.id)
-        elif isinstance(obj, TransactionSplit | TransactionTag) and session.is_modified(obj):
-            touched.add(parent_id(obj))
+            for table in changed_tables(obj):
+                touched[table].add(obj.id)
+        elif isinstance(obj, TransactionSplit) and session.is_modified(obj):
+            touched[MT].add(parent_id(obj))
+        elif isinstance(obj, TransactionTag) and session.is_modified(obj):
+            touched[TM].add(parent_id(obj))
     for obj in session.new:
-        if isinstance(obj, TransactionSplit | TransactionTag):
-            touched.add(parent_id(obj))
-    touched.discard(None)
+        if isinstance(obj, TransactionSplit):
+            touched[MT].add(parent_id(obj))
+        elif isinstance(obj, TransactionTag):
+            touched[TM].add(parent_id(obj))
+    for ids in touched.values():
+        ids.discard(None)
     session.info["rollups_taken_out"] = touched
-    if touched:
-        adjust_ids(session.connection(), -1, touched)
+    if any(touched.values()):
+        adjust_touched(session.connection(), -1, touched)
 
 
 @event.listens_for(Session, "after_flush")
 def put_back(session: Session, flush_context) -> None:
     """After it: add what those transactions, and the new ones, contribute now."""
-    touched = set(session.info.pop("rollups_taken_out", ()))
-    touched.update(obj.id for obj in session.new if isinstance(obj, Transaction))
-    touched.difference_update(obj.id for obj in session.deleted if isinstance(obj, Transaction))
-    if touched:
-        adjust_ids(session.connection(), 1, touched)
+    touched = session.info.pop("rollups_taken_out", None) or defaultdict(set)
+    for obj in session.new:
+        if isinstance(obj, Transaction):
+            for table in tables_of(obj):
+                touched[table].add(obj.id)
+    gone = {obj.id for obj in session.deleted if isinstance(obj, Transaction)}
+    for ids in touched.values():
+        ids.difference_update(gone)
+    if any(touched.values()):
+        adjust_touched(session.connection(), 1, touched)
 
 
 # --- checking and repair -----------------------------------------------------------------------
