@@ -145,7 +145,16 @@ def wrk(url: str, script: str, connections: int = CONNECTIONS) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{DURATION}s", "--latency", "-s", handle.name, url],
+        [
+            "wrk",
+            f"-t{min(2, connections)}",
+            f"-c{connections}",
+            f"-d{DURATION}s",
+            "--latency",
+            "-s",
+            handle.name,
+            url,
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -332,8 +341,11 @@ def scenarios(token: str, transactions: int) -> list[tuple[str, str, str | None]
         ("report: cashflow by month, one year", f"cashflow?{year}&interval=month"),
         ("report: cashflow by month, ten years", f"cashflow?{decade}&interval=month"),
         ("report: net worth by month, one year", f"net-worth?{year}&interval=month"),
+        ("report: net worth by month, ten years", f"net-worth?{decade}&interval=month"),
         ("report: top payees, one year", f"top-payees?{year}&limit=10"),
     ):
+        # One request at a time (the latency the bar means), then BENCH_CONNECTIONS at once.
+        result.append((f"{name}, 1 connection", get(f'"{reports}{query}"'), None))
         result.append((name, get(f'"{reports}{query}"'), None))
     result += [
         ("create", create, create),
@@ -376,7 +388,9 @@ def run_scenarios(env: dict, transactions: int) -> dict:
         for name, script, floor_script in scenarios(token, transactions):
             if selected(name):
                 connections = (
-                    int(name.rsplit(" ", 2)[-2]) if name.endswith("connections") else CONNECTIONS
+                    int(name.rsplit(" ", 2)[-2])
+                    if name.endswith(("connections", "1 connection"))
+                    else CONNECTIONS
                 )
                 results.append(
                     measure_pair(base, floor_base, name, script, floor_script, connections)
