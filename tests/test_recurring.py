@@ -370,3 +370,27 @@ def test_two_post_dues_of_a_cross_currency_transfer_post_each_occurrence_once(ap
     assert sorted(count for _, count in results) == [0, 10]
     assert {status for status, _ in results} == {200}
     assert user.balance(euro) == "92.10"
+
+
+def test_a_cross_currency_schedule_survives_a_backup(user, account, make_user):
+    from tests.test_backup import restore
+
+    euro = user.account(name="Euro", currency="EUR", opening_balance="0.00")
+    schedule(
+        user,
+        account,
+        type="transfer",
+        transfer_account_id=euro["id"],
+        transfer_amount="46.08",
+        amount="50.00",
+    )
+    backup = user.get("/users/me/export")
+    assert backup.status_code == 200
+    fresh = make_user()
+    assert restore(fresh, backup.data).status_code == 201
+    (restored,) = fresh.get(fresh.url("recurring")).json
+    assert (restored["amount"], restored["transfer_amount"], restored["transfer_currency"]) == (
+        "50.00",
+        "46.08",
+        "EUR",
+    )

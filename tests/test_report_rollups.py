@@ -534,3 +534,53 @@ def test_ranges_ending_today_match_the_rows(recent):
             Decimal(0),
         )
         assert d(body["currencies"][0]["expense"]) == want, days
+
+
+# --- what the rollups cost a write -------------------------------------------------------------
+
+ROLLUP_TABLES = ("month_totals", "flow_months", "payee_months", "tag_months")
+
+
+@pytest.fixture
+def statements(app):
+    """The SQL statements sent while the block runs: (all, those writing a rollup)."""
+    from sqlalchemy import event
+
+    from app.extensions import db as database
+
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = database.engine
+    event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(engine, "before_cursor_execute", record)
+
+
+def rollup_round_trips(seen: list[str]) -> int:
+    return sum(any(f"INSERT INTO {t}" in s for t in ROLLUP_TABLES) for s in seen)
+
+
+def test_a_write_moves_the_rollups_in_one_round_trip_a_flush(user, account, statements):
+    """On PostgreSQL a flush's rollup changes are one text (all the upserts): a create is one
+    round trip, a change of what it counts two (out, then in), a delete one; a change the
+    rollups do not count (the description) none."""
+    other = user.account(name="Other")
+    body = {"account_id": account["id"], "type": "expense", "amount": "5.00", "payee": "P"}
+    statements.clear()
+    created = user.post(user.url("transactions"), json=body)
+    assert created.status_code == 201
+    assert rollup_round_trips(statements) == 1, statements
+    url = user.url("transactions", created.json["id"])
+    statements.clear()
+    assert user.patch(url, json={"account_id": other["id"]}).status_code == 200
+    assert rollup_round_trips(statements) == 2, statements
+    statements.clear()
+    assert user.patch(url, json={"description": "words only"}).status_code == 200
+    assert rollup_round_trips(statements) == 0, statements
+    statements.clear()
+    assert user.delete(url).status_code == 204
+    assert rollup_round_trips(statements) == 1, statements

@@ -223,6 +223,17 @@ class BackupScheduleSchema(Schema):
         required=True, positive=True, metadata={"description": "Each occurrence. " + MONEY_OUT}
     )
     currency = Currency(required=True, metadata={"description": "Its account's currency."})
+    transfer_amount = Money(
+        load_default=None,
+        allow_none=True,
+        positive=True,
+        currency_attribute="transfer_currency",
+        metadata={
+            "description": "A transfer's destination side: what arrives each time, in the "
+            "destination's currency; null (or absent, in a backup from before) for the others "
+            "and for a transfer between accounts of one currency. " + MONEY_OUT
+        },
+    )
     description = Text(
         required=True,
         validate=validate.Length(max=500),

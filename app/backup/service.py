@@ -157,6 +157,9 @@ def backup_schedules(user_id: int) -> list[dict]:
             "type": r.type,
             "amount": money.format_minor(r.amount, r.currency),
             "currency": r.currency,
+            "transfer_amount": None
+            if r.transfer_amount is None
+            else money.format_minor(r.transfer_amount, r.transfer_currency),
             "description": r.description,
             "payee": r.payee,
             "unit": r.unit,
@@ -402,9 +405,11 @@ def restore_parts(
             )
         if total != ledger.minor_units(item["amount"], currency, "amount"):
             raise refuse(f"The splits of transaction {item['id']} do not add up to its amount.")
-    for table, values in ((TransactionTag, tags), (TransactionSplit, splits)):
-        for start in range(0, len(values), BATCH):
-            db.session.execute(insert(table), values[start : start + BATCH])
+    # Through the ledger: the parts' amounts go into its monthly rollups.
+    for start in range(0, max(len(tags), len(splits)), BATCH):
+        ledger.add_parts(
+            user_id, tags=tags[start : start + BATCH], splits=splits[start : start + BATCH]
+        )
 
 
 def restore_schedules(
@@ -424,8 +429,17 @@ def restore_schedules(
             "account_id"
         ]:
             raise refuse(f"{name}: a transfer, and only a transfer, has another account.")
-        if destination is not None and accounts[destination].currency != account.currency:
-            raise refuse(f"{name}: a transfer's accounts must hold the same currency.")
+        side = None
+        if destination is not None:
+            # What arrives each time, in the destination's currency (a backup from before
+            # schedules had one: the amount, between accounts of one currency).
+            arrives = accounts[destination].currency
+            if item.get("transfer_amount") is not None:
+                side = ledger.minor_units(item["transfer_amount"], arrives, "transfer_amount")
+            elif arrives == account.currency:
+                side = ledger.minor_units(item["amount"], account.currency, "amount")
+            else:
+                raise refuse(f"{name}: a transfer from {account.currency} needs transfer_amount.")
         if item["currency"] != account.currency:
             raise refuse(f"{name} is in {item['currency']}; its account holds {account.currency}.")
         category = item["category_id"]
@@ -439,6 +453,8 @@ def restore_schedules(
             type=item["type"],
             amount=ledger.minor_units(item["amount"], account.currency, "amount"),
             currency=account.currency,
+            transfer_amount=side,
+            transfer_currency=None if side is None else accounts[destination].currency,
             description=item["description"],
             payee=item["payee"],
             unit=item["unit"],

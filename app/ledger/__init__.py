@@ -59,6 +59,7 @@ from app.users.models import User
 __all__ = [
     "UNSET",
     "Discrepancy",
+    "add_parts",
     "add_tags",
     "Effect",
     "Move",
@@ -84,8 +85,10 @@ __all__ = [
 #: Around a bulk change of transactions that no flush sees (see app.ledger.rollups).
 rewriting = rollups.rewriting
 in_category = rollups.in_category
-#: Tags for transactions just inserted in bulk (an import's), into the rows and the rollups.
+#: Tags (and splits) for transactions just inserted in bulk (an import's, a restore's), into
+#: the rows and the rollups.
 add_tags = rollups.add_tags
+add_parts = rollups.add_parts
 
 Precondition = Callable[[Any], None]
 

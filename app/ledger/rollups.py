@@ -310,22 +310,35 @@ def in_category(user_id: int, category_id: int) -> ColumnElement:
     return sa.or_(Transaction.category_id == category_id, Transaction.id.in_(in_part))
 
 
+def add_parts(
+    user_id: int, *, tags: list[dict[str, Any]] = (), splits: list[dict[str, Any]] = ()
+) -> None:
+    """Insert tags ({transaction_id, tag, user_id}) and splits ({transaction_id, user_id,
+    category_id, amount, note}) by Core, for transactions that have none yet (an import's
+    rows, a restore's, just inserted), and move the rollups with them: the split
+    transactions' category lines (taken out whole, put back by part), the tags' amounts."""
+    connection = db.session.connection()
+    split_ids = sorted({value["transaction_id"] for value in splits})
+    tag_ids = sorted({value["transaction_id"] for value in tags})
+    mine = Transaction.user_id == user_id
+    for start in range(0, len(split_ids), 10_000):
+        chunk = split_ids[start : start + 10_000]
+        adjust(connection, -1, mine, Transaction.id.in_(chunk), tables=[MT])
+    if splits:
+        db.session.execute(sa.insert(TransactionSplit), list(splits))
+    if tags:
+        db.session.execute(sa.insert(TransactionTag), list(tags))
+    for ids, table in ((split_ids, MT), (tag_ids, TM)):
+        for start in range(0, len(ids), 10_000):
+            chunk = ids[start : start + 10_000]
+            adjust(connection, 1, mine, Transaction.id.in_(chunk), tables=[table])
+
+
 def add_tags(user_id: int, values: list[dict[str, Any]]) -> None:
     """Insert tags ({transaction_id, tag, user_id} rows) on transactions that have none yet
     (an import's rows, just inserted): their amounts join the tag rollup."""
-    if not values:
-        return
-    db.session.execute(sa.insert(TransactionTag), values)
-    ids = sorted({value["transaction_id"] for value in values})
-    connection = db.session.connection()
-    for start in range(0, len(ids), 10_000):
-        adjust(
-            connection,
-            1,
-            Transaction.user_id == user_id,
-            Transaction.id.in_(ids[start : start + 10_000]),
-            tables=[TagMonth.__table__],
-        )
+    if values:
+        add_parts(user_id, tags=values)
 
 
 def backfill_sql(dialect: sa.Dialect) -> list[str]:
