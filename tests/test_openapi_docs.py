@@ -34,6 +34,7 @@ MONEY_FIELDS = {
     ("BackupAccount", "balance"),
     ("BackupTransaction", "amount"),
     ("BackupTransaction", "transfer_amount"),
+    ("BackupSchedule", "transfer_amount"),
     ("BackupAccount", "cleared_balance"),
     ("BackupAccount", "reconciled_balance"),
     ("BackupRule", "min_amount"),
