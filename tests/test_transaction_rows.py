@@ -300,7 +300,14 @@ def test_a_decimal_count_of_minor_units_formats_too():
 # the first statement of each.
 
 
-def test_a_create_is_five_statements(user, account, statements):
+def rollup_text(statement: str) -> bool:
+    """The ledger's monthly rollups (app.ledger.rollups), moved in one text per flush."""
+    return statement.startswith("INSERT INTO month_totals") or statement.startswith(
+        "INSERT INTO flow_months"
+    )
+
+
+def test_a_create_is_six_statements(user, account, statements):
     statements.clear()
     response = user.post(
         user.url("transactions"),
@@ -308,20 +315,37 @@ def test_a_create_is_five_statements(user, account, statements):
     )
     assert response.status_code == 201
     assert response.json["splits"] == [] and response.json["tags"] == []
-    # Lock the account, move its balance, insert, count.
-    assert [s.split()[0] for s in statements] == ["SELECT", "SELECT", "UPDATE", "INSERT", "UPDATE"]
+    # Lock the account, move its balance, insert, add it to the rollups, count.
+    assert [s.split()[0] for s in statements] == [
+        "SELECT",
+        "SELECT",
+        "UPDATE",
+        "INSERT",
+        "INSERT",
+        "UPDATE",
+    ]
+    assert rollup_text(statements[4])
 
 
-def test_a_delete_is_five_statements(user, account, statements):
+def test_a_delete_is_six_statements(user, account, statements):
     txn = user.transaction(account, tags=["kept-until-deleted"])
     statements.clear()
     assert user.delete(user.url("transactions", txn["id"])).status_code == 204
-    # Lock the row, move the balance back, delete (its splits and tags go with it), count.
-    assert [s.split()[0] for s in statements] == ["SELECT", "SELECT", "UPDATE", "DELETE", "UPDATE"]
+    # Lock the row, move the balance back, take it out of the rollups, delete (its splits and
+    # tags go with it), count.
+    assert [s.split()[0] for s in statements] == [
+        "SELECT",
+        "SELECT",
+        "UPDATE",
+        "INSERT",
+        "DELETE",
+        "UPDATE",
+    ]
+    assert rollup_text(statements[3])
     assert rows_of(user, "transaction_tags") == 0
 
 
-def test_moving_a_transaction_is_eight_statements(user, account, statements):
+def test_moving_a_transaction_is_ten_statements(user, account, statements):
     other = user.account(name="Savings")
     txn = user.transaction(account, tags=["a"])
     statements.clear()
@@ -329,8 +353,9 @@ def test_moving_a_transaction_is_eight_statements(user, account, statements):
     assert response.status_code == 200
     assert response.json["tags"] == ["a"]
     # Lock the row, lock both accounts, change the row, move both balances, read its splits
-    # and tags for the answer.
-    assert len(statements) == 8, statements
+    # and tags for the answer; and the rollups: out before the change, in after it.
+    assert len(statements) == 10, statements
+    assert sum(rollup_text(s) for s in statements) == 2
 
 
 def rows_of(user, table: str) -> int:
