@@ -496,3 +496,38 @@ def test_the_bulk_insert_keeps_every_value_exactly(app, user):
         (row["description"], row["payee"], row["import_id"], i + 1) for i, row in enumerate(rows)
     ]
     assert user.balance(account) == "-0.004"  # -1 +2 -3 +4 -5 +6 -7 thousandths
+
+
+def test_a_bad_row_late_in_a_bulk_insert_is_its_own_422_and_writes_nothing(app, user):
+    """COPY reads rows as they are prepared: a row that cannot be (too many decimals for its
+    currency), after whole batches went in, is still the 422 it is, and the rollback keeps
+    none of the rows before it."""
+    from datetime import date
+    from decimal import Decimal
+
+    from app import ledger
+    from app.common.errors import Unprocessable
+
+    account = user.account()
+    rows = [
+        {
+            "type": "expense",
+            "account_id": account["id"],
+            "transfer_account_id": None,
+            "category_id": None,
+            "amount": Decimal("1.00"),
+            "date": date(2025, 1, 1),
+            "description": f"row {i}",
+            "payee": None,
+            "import_id": f"late-{i}",
+        }
+        for i in range(ledger.COPY_BATCH * 2 + 10)
+    ]
+    rows[-1]["amount"] = Decimal("1.001")
+    with app.test_request_context():
+        with pytest.raises(Unprocessable) as caught:
+            ledger.post_rows(user.id, rows)
+        db.session.rollback()
+    assert "USD amounts have at most 2 decimal places" in caught.value.message
+    assert listed(user) == []
+    assert user.balance(account) == "0.00"

@@ -25,8 +25,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any
@@ -468,19 +469,31 @@ def post_rows(user_id: int, rows: Sequence[dict[str, Any]]) -> None:
     accounts = lock_accounts(user_id, used)
     check_open(accounts, {row["account_id"] for row in rows}, "account_id")
     check_open(accounts, used - {row["account_id"] for row in rows}, "transfer_account_id")
-    now = utcnow()
-    values = []
     changes: list[Move] = []
+    values: list[dict[str, Any]] = []
+    # Built as COPY reads them: PostgreSQL inserts one batch while Python prepares the next.
+    insert_many(prepared_rows(user_id, rows, accounts, changes, values))
+    apply(changes)
+    rollups.add_rows(user_id, values)
+    count_transactions(user_id, len(values))
+
+
+def prepared_rows(
+    user_id: int,
+    rows: Sequence[dict[str, Any]],
+    accounts: dict[int, Account],
+    changes: list,
+    values: list,
+) -> Iterator[dict[str, Any]]:
+    """post_rows' rows as Transaction columns, each row's balance moves added to `changes` and
+    the row to `values` (for the rollups, once all are in)."""
+    now = utcnow()
     for row in rows:
         type_, source, destination = row["type"], row["account_id"], row.get("transfer_account_id")
         currency = accounts[source].currency
         minor = minor_units(row["amount"], currency, "amount")
         status = row.get("status") or "pending"
-        side: dict[str, Any] = {
-            "transfer_amount": None,
-            "transfer_currency": None,
-            "transfer_status": None,
-        }
+        side: dict[str, Any] = NO_TRANSFER_SIDE
         if type_ == "transfer":
             side = {
                 "transfer_amount": destination_side(
@@ -497,49 +510,47 @@ def post_rows(user_id: int, rows: Sequence[dict[str, Any]]) -> None:
             effects(type_, source, destination, minor, side["transfer_amount"])
         ):
             changes.append((account_id, delta, (status, side["transfer_status"])[index]))
-        values.append(
-            {
-                **row,
-                **side,
-                "user_id": user_id,
-                "transfer_account_id": destination,
-                "amount": minor,
-                "currency": currency,
-                "amount_scaled": money.to_common_scale(minor, currency),
-                "status": status,
-                "created_at": row.get("created_at") or now,
-                "updated_at": row.get("updated_at") or now,
-            }
-        )
-    insert_many(values)
-    apply(changes)
-    rollups.add_rows(user_id, values)
-    count_transactions(user_id, len(values))
+        value = {
+            **row,
+            **side,
+            "user_id": user_id,
+            "transfer_account_id": destination,
+            "amount": minor,
+            "currency": currency,
+            "amount_scaled": money.to_common_scale(minor, currency),
+            "status": status,
+            "created_at": row.get("created_at") or now,
+            "updated_at": row.get("updated_at") or now,
+        }
+        values.append(value)
+        yield value
+
+
+NO_TRANSFER_SIDE: dict[str, Any] = {
+    "transfer_amount": None,
+    "transfer_currency": None,
+    "transfer_status": None,
+}
 
 
 #: How insert_many writes None for COPY.
 COPY_NULL = "\x01"
 
 
-def insert_many(values: list[dict[str, Any]]) -> None:
+def insert_many(values: Iterable[dict[str, Any]]) -> None:
     """INSERT the transaction rows (dicts with the same keys): on PostgreSQL by COPY, four times
     faster than multi-row INSERTs for 100,000 rows; elsewhere a Core executemany, which
     SQLAlchemy batches into multi-row VALUES. Both in the session's transaction."""
     connection = db.session.connection()
     if connection.dialect.name != "postgresql":
-        db.session.execute(insert(Transaction.__table__), values)
+        db.session.execute(insert(Transaction.__table__), list(values))
         return
-    columns = list(values[0])
-    body = io.StringIO()
-    # COPY's CSV format, written by Python's csv module (in C): numbers bare, everything else
-    # quoted (dates and timestamps as their str(), which PostgreSQL parses), None as
-    # COPY_NULL, which FORCE_NULL reads back as NULL even quoted. A control character, which
-    # no stored text may hold (app.common.text), so no value is mistaken for it.
-    row_of = itemgetter(*columns)
-    csv.writer(body, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n").writerows(
-        [COPY_NULL if value is None else value for value in row_of(row)] for row in values
-    )
-    body.seek(0)
+    values = iter(values)
+    first = next(values, None)
+    if first is None:
+        return
+    columns = list(first)
+    feed = CopyFeed(itertools.chain([first], values), columns)
     names = ", ".join(columns)
     statement = (
         f"COPY transactions ({names}) FROM STDIN"
@@ -548,11 +559,51 @@ def insert_many(values: list[dict[str, Any]]) -> None:
     dbapi = connection.connection.driver_connection
     try:
         with dbapi.cursor() as cursor:
-            cursor.copy_expert(statement, body)
+            cursor.copy_expert(statement, feed)
     except dbapi.Error as error:
         # As SQLAlchemy would wrap it (an IntegrityError for a constraint), so that app.errors
         # answers it like any other statement's.
         raise DBAPIError.instance(statement, None, error, dbapi.Error) from error
+    if feed.error is not None:
+        # A row could not be prepared (a 422): COPY ended early on the rows before it; the
+        # request's transaction is rolled back with this error, as for any other.
+        raise feed.error
+
+
+class CopyFeed:
+    """What COPY reads (psycopg2 calls `read`): the next COPY_BATCH rows in COPY's CSV format,
+    written by Python's csv module (in C) as they are asked for. Numbers go bare, everything
+    else quoted (dates and timestamps as their str(), which PostgreSQL parses), None as
+    COPY_NULL, which FORCE_NULL reads back as NULL even quoted: a control character, which no
+    stored text may hold (app.common.text), so no value is mistaken for it. An error while
+    preparing a row is kept, not raised (psycopg2 would turn it into a bare QueryCanceled):
+    the feed ends and insert_many raises it."""
+
+    def __init__(self, rows: Iterator[dict[str, Any]], columns: list[str]) -> None:
+        self.rows, self.row_of = rows, itemgetter(*columns)
+        self.error: Exception | None = None
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+
+    def read(self, size: int = -1) -> str:
+        if self.error is not None:
+            return ""
+        try:
+            batch = [
+                [COPY_NULL if value is None else value for value in self.row_of(row)]
+                for row in itertools.islice(self.rows, COPY_BATCH)
+            ]
+        except Exception as error:  # noqa: BLE001 - kept and raised by insert_many
+            self.error = error
+            return ""
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.writer.writerows(batch)
+        return self.buffer.getvalue()
+
+
+#: Rows written to COPY at a time.
+COPY_BATCH = 2000
 
 
 #: What a reconciled side keeps unless the change is forced: what its statement showed. Both
