@@ -83,6 +83,7 @@ SEMANTIC_RULES = (
     "No column named",  # an import's column names an absent CSV header
     "Not a valid regular expression",  # a rule's regex pattern
     "Must not be below min_amount",  # a rule's amount range
+    "A rule gives a category, tags, or both",  # a rule of neither (null category, no tags)
     "transfer_amount",  # needed between currencies, equal to amount within one, transfers only
     "Only transfers have a transfer_status",
     "Only a reconcile of the account marks",

@@ -128,7 +128,16 @@ def test_a_rule_may_give_tags_beside_or_instead_of_a_category(user):
         user.patch(user.url("rules", both["id"]), json={"category_id": None}).json["category_id"]
         is None
     )
-    for bad in ([""], ["   "], ["x" * 51], ["a\nb"], [str(i) for i in range(21)], "coffee", [1]):
+    for bad in (
+        [""],
+        ["   "],
+        ["x" * 51],
+        [" " + "x" * 50],
+        ["a\nb"],
+        [str(i) for i in range(21)],
+        "coffee",
+        [1],
+    ):
         response = user.post(user.url("rules"), json={"pattern": "y", "tags": bad})
         assert response.status_code == 422, bad
     assert user.get(url).json["tags"] == ["chain", "franchise"]

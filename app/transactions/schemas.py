@@ -101,9 +101,22 @@ class SplitOutSchema(Schema):
     note = fields.String(dump_only=True, metadata={"description": "Free text."})
 
 
+TAG_LENGTH = 50
+
+
+class TagText(TrimmedText):
+    """At most TAG_LENGTH characters as sent (as the OpenAPI document's maxLength says), then
+    trimmed: " x " padded past the limit is refused, not cut to fit."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        if isinstance(value, str) and len(value) > TAG_LENGTH:
+            raise ValidationError(f"Longer than maximum length {TAG_LENGTH}.")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 def Tag(**kwargs):  # noqa: N802 - a field factory reads like a field class
-    return TrimmedText(
-        validate=validate.Length(min=1, max=50),
+    return TagText(
+        validate=validate.Length(min=1, max=TAG_LENGTH),
         # Not blank once trimmed, as the document says (" " would pass a bare minLength).
         metadata={"description": "A tag.", "example": "vacation", "pattern": NOT_BLANK},
         **kwargs,
