@@ -32,7 +32,7 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import delete, exists, insert, or_, select, update
+from sqlalchemy import bindparam, delete, exists, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import lazyload
 
@@ -101,18 +101,37 @@ def no_precondition(row: Any) -> None:
 # --- locks and balances ------------------------------------------------------------------------
 
 
+# The statements every write sends, built once (with bind parameters) rather than per request.
+LOCK_ACCOUNTS = (
+    select(Account)
+    .where(Account.id.in_(bindparam("ids", expanding=True)), Account.user_id == bindparam("user"))
+    .order_by(Account.id)
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+LOCK_TRANSACTION = (
+    select(Transaction)
+    .where(Transaction.id == bindparam("id"), Transaction.user_id == bindparam("user"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+    # Its splits and tags only when read (an update's answer, an If-Match check): a delete
+    # reads neither, and the database deletes them with it.
+    .options(lazyload(Transaction.splits), lazyload(Transaction.tag_rows))
+)
+COUNT_TRANSACTIONS = (
+    update(User)
+    .where(User.id == bindparam("user"))
+    .values(transaction_count=User.transaction_count + bindparam("delta"))
+    .execution_options(synchronize_session=False)
+)
+
+
 def lock_accounts(user_id: int, account_ids: Iterable[int]) -> dict[int, Account]:
     """Lock the user's accounts in ascending id order; 404 if one is not theirs (or is gone)."""
     ids = sorted(set(account_ids))
     found = {
         account.id: account
-        for account in db.session.scalars(
-            select(Account)
-            .where(Account.id.in_(ids), Account.user_id == user_id)
-            .order_by(Account.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        for account in db.session.scalars(LOCK_ACCOUNTS, {"ids": ids, "user": user_id})
     }
     for account_id in ids:
         if account_id not in found:
@@ -124,13 +143,7 @@ def lock_transaction(user_id: int, transaction_id: int) -> Transaction:
     """Lock the user's transaction row; 404 if it is not theirs, or another request deleted it
     while this one waited for the lock."""
     txn = db.session.scalars(
-        select(Transaction)
-        .where(Transaction.id == transaction_id, Transaction.user_id == user_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-        # Its splits and tags only when read (an update's answer, an If-Match check): a
-        # delete reads neither, and the database deletes them with it.
-        .options(lazyload(Transaction.splits), lazyload(Transaction.tag_rows))
+        LOCK_TRANSACTION, {"id": transaction_id, "user": user_id}
     ).one_or_none()
     if txn is None:
         raise NotFound(f"Transaction {transaction_id} not found.")
@@ -172,6 +185,8 @@ def apply(*changes: Iterable[Move | Effect]) -> None:
     for account_id in sorted(sums):
         balance, cleared, reconciled = sums[account_id]
         if balance or cleared or reconciled:
+            # Built with its values (not bind parameters): synchronize_session="fetch"
+            # computes the locked Account's new balances from them in Python.
             db.session.execute(
                 update(Account)
                 .where(Account.id == account_id)
@@ -189,12 +204,7 @@ def count_transactions(user_id: int, delta: int) -> None:
     """Keep users.transaction_count in step with the rows, atomically, like a balance: the
     unfiltered list's X-Total-Count without counting a million rows."""
     if delta:
-        db.session.execute(
-            update(User)
-            .where(User.id == user_id)
-            .values(transaction_count=User.transaction_count + delta),
-            execution_options={"synchronize_session": False},
-        )
+        db.session.execute(COUNT_TRANSACTIONS, {"user": user_id, "delta": delta})
 
 
 def minor_units(amount: Decimal, currency: str, field: str) -> int:
