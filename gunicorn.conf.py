@@ -7,6 +7,11 @@ import multiprocessing
 import os
 
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
+# Sync workers, 2 x cores + 1, by measurement (make bench, 1M rows, 16 connections, 2 cores
+# shared with PostgreSQL): gthread (2 workers x 4 threads, 3 x 2) served the list and the
+# writes at a half to a third of the sync workers' rate, the GIL and the connection pool
+# shared between threads; 2, 3, 4 and 5 sync workers could not be told apart on a loaded
+# machine (runs of one setting differed by 2-4x), so gunicorn's own advice stands.
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync" if threads == 1 else "gthread")
