@@ -165,6 +165,16 @@ def test_postgresql_and_python_write_the_same_csv_bytes(app, user):
         user.transaction(account, amount=amounts[currency], type="income")
         user.transaction(account, amount=amounts[currency], payee="Payee, Inc.")
     user.transaction(accounts["USD"], amount="0.10", date="2199-12-31")
+    # The category filter's two shapes (a plain filter, a union with split parts) too.
+    parted = user.category(name="Parted")
+    whole = user.category(name="Whole")
+    user.transaction(accounts["EUR"], amount="2.00", category_id=whole["id"])
+    user.transaction(
+        accounts["EUR"],
+        amount="3.00",
+        splits=[{"category_id": parted["id"], "amount": "1.00"}, {"amount": "2.00"}],
+    )
+    user.transaction(accounts["EUR"], amount="4.00", category_id=parted["id"])
     user.transaction(
         accounts["USD"],
         amount="10.00",
@@ -201,7 +211,13 @@ def test_postgresql_and_python_write_the_same_csv_bytes(app, user):
                     },
                 )
         db.session.commit()
-        for args in ({}, {"sort_by": "amount", "order": "desc"}, {"transaction_type": "expense"}):
+        for args in (
+            {},
+            {"sort_by": "amount", "order": "desc"},
+            {"transaction_type": "expense"},
+            {"category_id": whole["id"]},
+            {"category_id": parted["id"], "sort_by": "amount"},
+        ):
             query = {"sort_by": "date", "order": "asc", **args}
             sql = "".join(export_module.csv_lines_sql(user.id, query))
             python = "".join(export_module.csv_lines_python(user.id, query))
@@ -212,9 +228,13 @@ def test_postgresql_and_python_write_the_same_csv_bytes(app, user):
             python_json = b"".join(export_module.json_chunks_python(user.id, query))
             db.session.rollback()
             assert sql_json == python_json, args
+            csv_rows = len(list(csv.reader(io.StringIO(sql, newline="")))) - 1
+            assert csv_rows == len(json.loads(sql_json))
             if not args:
-                assert len(json.loads(sql_json)) == len(ids)
-        assert sql.count("\r\n") >= 6
+                assert csv_rows == len(ids)
+            if "category_id" in args:
+                # Whole: its one transaction; parted: the split one and the other.
+                assert csv_rows == (1 if args["category_id"] == whole["id"] else 2)
     # What the route serves (on PostgreSQL, the SQL path) is the Python path's bytes too.
     body = export(user, sort_by="amount", order="desc").get_data(as_text=True)
     with app.app_context():
