@@ -296,9 +296,13 @@ def add_rows(user_id: int, rows: Sequence[dict[str, Any]]) -> None:
             for key, totals in sorted(found.items())
         ]
         statement, set_ = upsert(connection, table)
-        connection.execute(
-            statement.on_conflict_do_update(index_elements=KEYS[table.name], set_=set_), values
-        )
+        upserting = statement.on_conflict_do_update(index_elements=KEYS[table.name], set_=set_)
+        if connection.dialect.name == "postgresql":
+            # RETURNING makes SQLAlchemy send the keys as multi-row VALUES, 1,000 a statement
+            # ("insertmanyvalues"); without it psycopg2's executemany is a round trip per key
+            # (tens of thousands for a large import's payee months: 3.9 s against 1.8 s).
+            upserting = upserting.returning(table.c[KEYS[table.name][0]])
+        connection.execute(upserting, values).close()
 
 
 def in_category(user_id: int, category_id: int) -> ColumnElement:
