@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, select
+from sqlalchemy import ColumnElement, Select, String, bindparam, select, type_coerce
 
 from app.common import money
 from app.common.errors import NotFound
@@ -24,9 +24,14 @@ from app.common.pagination import paginate
 from app.extensions import db
 from app.transactions.models import Transaction, TransactionSplit, TransactionTag
 
-#: The columns a response shows (Transaction's, less import_id and amount_scaled).
+#: The columns a response shows (Transaction's, less import_id and amount_scaled). The enums
+#: are read as the plain strings they are stored as (the CHECK constraints hold them to their
+#: values): no Enum result processing for three columns of every row.
+_AS_TEXT = ("type", "status", "transfer_status")
 COLUMNS = tuple(
-    Transaction.__table__.c[name]
+    type_coerce(Transaction.__table__.c[name], String()).label(name)
+    if name in _AS_TEXT
+    else Transaction.__table__.c[name]
     for name in (
         "id",
         "user_id",
