@@ -54,3 +54,18 @@ def test_a_write_after_a_read_is_one_transaction(user, account, autocommit):
     assert created.status_code == 201
     assert autocommit and not any(autocommit)
     assert user.balance(account) == "99.00"
+
+
+def test_an_autocommit_engine_of_its_own_keeps_its_mode_after_checkin(app):
+    # The pool listeners see every engine in the process: one made for CREATE/DROP DATABASE
+    # (isolation_level="AUTOCOMMIT") must not come back from the pool inside transactions.
+    with app.app_context():
+        url = db.engine.url
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.QueuePool)
+    try:
+        for _ in range(2):
+            with engine.connect() as connection:
+                assert connection.connection.driver_connection.autocommit is True
+                connection.execute(sa.text("SELECT 1"))
+    finally:
+        engine.dispose()

@@ -87,6 +87,10 @@ def drop_closed_connection(dbapi_connection, connection_record, connection_proxy
         raise sa.exc.InvalidatePoolError("the server closed the connection")
 
 
+#: Marks, on a pooled connection's record, that `outside_a_transaction` switched it.
+OUTSIDE = "outside_a_transaction"
+
+
 def outside_a_transaction(connection: sa.Connection) -> None:
     """Let the statements of this pooled connection run outside a transaction until it goes
     back to the pool (psycopg2's autocommit; `in_transactions_again` restores it there).
@@ -97,10 +101,13 @@ def outside_a_transaction(connection: sa.Connection) -> None:
     dbapi_connection = connection.connection.driver_connection
     if isinstance(dbapi_connection, PsycopgConnection):  # SQLite has no round trips to save
         dbapi_connection.autocommit = True
+        connection.info[OUTSIDE] = True  # the pool record's: only these are put back
 
 
 def in_transactions_again(dbapi_connection, connection_record) -> None:
     """A pool "checkin" listener: a connection comes back from `outside_a_transaction` in the
-    mode every other request expects, one transaction per request."""
-    if isinstance(dbapi_connection, PsycopgConnection) and dbapi_connection.autocommit:
+    mode every other request expects, one transaction per request. Only those: an engine made
+    with isolation_level="AUTOCOMMIT" (CREATE/DROP DATABASE in tests and tools) keeps its mode,
+    since the listener sees every pool in the process."""
+    if connection_record.info.pop(OUTSIDE, False):
         dbapi_connection.autocommit = False
