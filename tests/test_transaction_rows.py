@@ -283,11 +283,25 @@ def test_a_page_reads_its_splits_and_tags_in_one_statement_each(user, account, s
     assert len(statements) == 4, statements
 
 
-def test_one_transaction_is_four_statements(user, account, statements):
-    txn = user.transaction(account, tags=["a"])
+def test_one_transaction_reads_only_the_parts_it_has(user, account, statements):
+    plain = user.transaction(account)
+    tagged = user.transaction(account, tags=["a"])
     statements.clear()
-    assert user.get(user.url("transactions", txn["id"])).status_code == 200
-    assert len(statements) == 4, statements
+    assert user.get(user.url("transactions", plain["id"])).status_code == 200
+    # The caller, the row (which says it has no splits and no tags).
+    assert len(statements) == 2, statements
+    statements.clear()
+    assert user.get(user.url("transactions", tagged["id"])).json["tags"] == ["a"]
+    assert len(statements) == 3, statements  # and its tags
+
+
+def test_a_page_without_splits_or_tags_is_two_statements(user, account, statements):
+    for _ in range(5):
+        user.transaction(account)
+    statements.clear()
+    response = user.get(user.url("transactions"))
+    assert [t["splits"] for t in response.json] == [[]] * 5
+    assert len(statements) == 2, statements
 
 
 def test_a_decimal_count_of_minor_units_formats_too():
