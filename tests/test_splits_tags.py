@@ -179,6 +179,13 @@ def test_tags_are_kept_trimmed_once_each_and_in_order(user, account):
     assert user.patch(url, json={"tags": []}).json["tags"] == []
 
 
+def test_a_change_of_tags_answers_them_in_alphabetical_order_as_a_get_does(user, account):
+    txn = user.transaction(account, tags=["middle"])
+    url = user.url("transactions", txn["id"])
+    changed = user.patch(url, json={"tags": ["zebra", "middle", "alpha"]}).json["tags"]
+    assert changed == ["alpha", "middle", "zebra"] == user.get(url).json["tags"]
+
+
 def test_bad_tags_are_a_422(user, account):
     body = {"account_id": account["id"], "type": "expense", "amount": "1.00"}
     for tags in (["x" * 51], [""], ["   "], [f"t{i}" for i in range(21)], "vacation", [1]):

@@ -203,6 +203,7 @@ def set_tags(txn: Transaction, tags: list[str]) -> None:
     """Replace the transaction's tags, keeping the rows of those that stay (a row's key is its
     tag: deleting and re-adding one in the same flush would collide)."""
     wanted = set(tags)
-    txn.tag_rows = [row for row in txn.tag_rows if row.tag in wanted] + [
-        TransactionTag(user_id=txn.user_id, tag=tag) for tag in sorted(wanted - set(txn.tags))
-    ]
+    kept = [row for row in txn.tag_rows if row.tag in wanted]
+    added = [TransactionTag(user_id=txn.user_id, tag=tag) for tag in wanted - set(txn.tags)]
+    # In alphabetical order, as documented and as a later GET loads them.
+    txn.tag_rows = sorted(kept + added, key=lambda row: row.tag)
