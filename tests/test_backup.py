@@ -5,6 +5,9 @@ from __future__ import annotations
 import io
 import json
 
+import sqlalchemy as sa
+
+from app.extensions import db
 from tests.test_imports import listed, sample, upload
 
 
@@ -415,3 +418,22 @@ def test_broken_parts_of_a_version_2_document_write_nothing(user, make_user):
     assert fresh.get(fresh.url("budgets")).json == []
     assert fresh.get(fresh.url("recurring")).json == []
     assert fresh.get(fresh.url("rates")).json == []
+
+
+def test_a_large_restore_refreshes_the_planner_statistics(app, user, make_user):
+    make_data(user)
+    with app.app_context():
+        db.session.execute(sa.text("ANALYZE transactions"))  # the planner knows user's rows
+        db.session.commit()
+    document = user.get("/users/me/export").get_data()
+    app.config["IMPORT_ANALYZE_ROWS"] = 5
+    try:
+        assert restore(make_user("restorer"), document).status_code == 201
+    finally:
+        app.config["IMPORT_ANALYZE_ROWS"] = 10_000
+    with app.app_context():
+        planned = db.session.scalar(
+            sa.text("SELECT reltuples FROM pg_class WHERE relname = 'transactions'")
+        )
+        loaded = db.session.scalar(sa.text("SELECT count(*) FROM transactions"))
+    assert planned == loaded == 2 * 123  # the restored rows counted, in the restore's transaction
