@@ -67,12 +67,16 @@ def authenticate(cur) -> tuple:
     return user
 
 
+def digits(currency: str) -> int:
+    if currency not in DIGITS:
+        DIGITS[currency] = Currency(currency).exponent
+    return DIGITS[currency]
+
+
 def money(minor: int | None, currency: str | None) -> str | None:
     if minor is None:
         return None
-    places = DIGITS.get(currency)
-    if places is None:
-        places = DIGITS[currency] = Currency(currency).exponent
+    places = digits(currency)
     if places == 0:
         return str(minor)
     whole, part = divmod(abs(minor), 10**places)
@@ -247,7 +251,7 @@ def create(user_id: int):
         if account is None:
             abort(404)
         currency = account[0]
-        places = DIGITS.get(currency) or Currency(currency).exponent
+        places = digits(currency)
         whole, _, part = data["amount"].partition(".")
         minor = int(whole) * 10**places + int((part or "0").ljust(places, "0"))
         now = datetime.now(UTC)
