@@ -3,8 +3,11 @@
 Nothing here imports the rest of the app: every other module may import these.
 """
 
+import time
+
 import flask_jwt_extended
 import flask_smorest
+from flask import current_app
 from flask_jwt_extended.config import config as jwt_config
 from flask_jwt_extended.default_callbacks import default_decode_key_callback
 from flask_jwt_extended.tokens import _decode_jwt
@@ -41,7 +44,7 @@ class Api(flask_smorest.Api):
 
 
 class JWTManager(flask_jwt_extended.JWTManager):
-    """flask-jwt-extended, decoding a token once instead of three times.
+    """flask-jwt-extended, verifying a token once per process instead of three times a request.
 
     Its `_decode_jwt_from_config` decodes the token unverified and reads its header (each a
     full parse: PyJWT checks every character of every segment) only to hand them to the
@@ -49,13 +52,34 @@ class JWTManager(flask_jwt_extended.JWTManager):
     decode_key_loader, the verified decode is all there is to do: the same call, the same
     options and the same errors (an expired token still goes the library's own way, which
     attaches the header and claims its error handler reads).
+
+    And a token verified once is the same token the next time: its claims are kept, per app
+    and keyed by the whole encoded token (a changed character is another key, verified
+    afresh), until it expires, when it goes the library's way again. Only the signature check
+    and the parse are spared: the revocation check (app.auth.tokens) runs on every request.
     """
+
+    #: Verified tokens kept per app; past this many the store starts again (tokens last
+    #: minutes, and a process sees few at a time).
+    VERIFIED_TOKENS = 4096
+
+    def init_app(self, app, add_context_processor: bool = False) -> None:
+        super().init_app(app, add_context_processor)
+        app.extensions["verified_tokens"] = {}
 
     def _decode_jwt_from_config(self, encoded_token, csrf_value=None, allow_expired=False):
         if self._decode_key_callback is not default_decode_key_callback:
             return super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
+        verified = current_app.extensions["verified_tokens"]
+        claims = verified.get(encoded_token) if csrf_value is None else None
+        if claims is not None:
+            leeway = jwt_config.leeway  # seconds, or a timedelta (as PyJWT takes either)
+            leeway = leeway.total_seconds() if hasattr(leeway, "total_seconds") else leeway
+            if "exp" not in claims or claims["exp"] > time.time() - leeway:
+                return dict(claims)
+            verified.pop(encoded_token, None)
         try:
-            return _decode_jwt(
+            claims = _decode_jwt(
                 algorithms=jwt_config.decode_algorithms,
                 allow_expired=allow_expired,
                 audience=jwt_config.decode_audience,
@@ -70,6 +94,11 @@ class JWTManager(flask_jwt_extended.JWTManager):
             )
         except ExpiredSignatureError:
             return super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
+        if csrf_value is None and not allow_expired:
+            if len(verified) >= self.VERIFIED_TOKENS:
+                verified.clear()
+            verified[encoded_token] = dict(claims)
+        return claims
 
 
 migrate = Migrate()

@@ -8,6 +8,8 @@ the password and a fresh token (one from a password login) and ends every older 
 from __future__ import annotations
 
 import threading
+import time
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -342,3 +344,39 @@ def test_the_username_of_a_deleted_user_can_be_registered_again(client, user):
     # The old token named the old id; the new user (a new id) is not reachable with it.
     assert_unauthorized(client.get("/users/me/", headers=user.headers))
     assert client.get("/users/me/", headers=bearer(fresh["access_token"])).json["id"] != user.id
+
+
+# Verified tokens are kept per app (app.extensions.JWTManager): what that must never change.
+
+
+def test_a_token_verified_before_is_refused_once_it_expires(app, client, make_user, monkeypatch):
+    monkeypatch.setitem(app.config, "JWT_ACCESS_TOKEN_EXPIRES", timedelta(seconds=1))
+    user = make_user()
+    assert client.get("/users/me/", headers=bearer(user.token)).status_code == 200
+    assert client.get("/users/me/", headers=bearer(user.token)).status_code == 200
+    time.sleep(1.2)
+    response = client.get("/users/me/", headers=bearer(user.token))
+    assert_unauthorized(response)
+    assert "expired" in response.json["message"].lower()
+
+
+def test_a_token_verified_before_is_refused_with_one_character_changed(client, user):
+    assert client.get("/users/me/", headers=bearer(user.token)).status_code == 200
+    header, payload, signature = user.token.split(".")
+    flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
+    for token in (f"{header}.{payload}.{flipped}", f"{header}.{payload[:-1]}x.{signature}"):
+        assert_unauthorized(client.get("/users/me/", headers=bearer(token)))
+
+
+def test_a_token_one_app_verified_is_refused_by_an_app_with_another_key(client, user):
+    assert client.get("/users/me/", headers=bearer(user.token)).status_code == 200
+    config = Config(database_url())
+    config.JWT_SECRET_KEY = "another-jwt-secret-key-long-enough-9876543210"
+    other = create_app(config)
+    assert_unauthorized(other.test_client().get("/users/me/", headers=bearer(user.token)))
+
+
+def test_a_revoked_token_is_refused_though_it_was_verified_before(client, user):
+    assert client.get("/users/me/", headers=bearer(user.token)).status_code == 200
+    assert client.post("/token/revoke", headers=bearer(user.token)).status_code == 204
+    assert_unauthorized(client.get("/users/me/", headers=bearer(user.token)))

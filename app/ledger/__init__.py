@@ -35,6 +35,8 @@ from typing import Any
 from sqlalchemy import bindparam, delete, exists, insert, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import lazyload
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from app.accounts.models import Account
 from app.common import money
@@ -54,7 +56,7 @@ from app.ledger.effects import (
     negated,
     totals,
 )
-from app.transactions.models import CLEARED, Transaction
+from app.transactions.models import CLEARED, Transaction, TransactionSplit, TransactionTag
 from app.users.models import User
 
 __all__ = [
@@ -110,19 +112,42 @@ LOCK_ACCOUNTS = (
     .execution_options(populate_existing=True)
 )
 LOCK_TRANSACTION = (
-    select(Transaction)
+    select(
+        Transaction,
+        exists().where(TransactionSplit.transaction_id == Transaction.id).label("has_splits"),
+        exists().where(TransactionTag.transaction_id == Transaction.id).label("has_tags"),
+    )
     .where(Transaction.id == bindparam("id"), Transaction.user_id == bindparam("user"))
-    .with_for_update()
+    .with_for_update(of=Transaction)
     .execution_options(populate_existing=True)
-    # Its splits and tags only when read (an update's answer, an If-Match check): a delete
-    # reads neither, and the database deletes them with it.
+    # Its splits and tags only when read (an update's answer, an If-Match check), and only if
+    # it has any: most have none, and then both are known empty without a query (the rollups'
+    # flush hook then moves them in Python, app.ledger.rollups).
     .options(lazyload(Transaction.splits), lazyload(Transaction.tag_rows))
 )
+USERS, ACCOUNTS = User.__table__, Account.__table__
+# Core statements, not the ORM's: an ORM UPDATE costs as much Python again as its SQL.
 COUNT_TRANSACTIONS = (
-    update(User)
-    .where(User.id == bindparam("user"))
-    .values(transaction_count=User.transaction_count + bindparam("delta"))
-    .execution_options(synchronize_session=False)
+    update(USERS)
+    .where(USERS.c.id == bindparam("user"))
+    .values(transaction_count=USERS.c.transaction_count + bindparam("delta"))
+)
+MOVE_BALANCES = (
+    update(ACCOUNTS)
+    .where(ACCOUNTS.c.id == bindparam("account"))
+    .values(
+        balance=ACCOUNTS.c.balance + bindparam("by_balance"),
+        cleared_balance=ACCOUNTS.c.cleared_balance + bindparam("by_cleared"),
+        reconciled_balance=ACCOUNTS.c.reconciled_balance + bindparam("by_reconciled"),
+        updated_at=bindparam("now"),
+    )
+    .returning(
+        ACCOUNTS.c.id,
+        ACCOUNTS.c.balance,
+        ACCOUNTS.c.cleared_balance,
+        ACCOUNTS.c.reconciled_balance,
+        ACCOUNTS.c.updated_at,
+    )
 )
 
 
@@ -142,11 +167,14 @@ def lock_accounts(user_id: int, account_ids: Iterable[int]) -> dict[int, Account
 def lock_transaction(user_id: int, transaction_id: int) -> Transaction:
     """Lock the user's transaction row; 404 if it is not theirs, or another request deleted it
     while this one waited for the lock."""
-    txn = db.session.scalars(
-        LOCK_TRANSACTION, {"id": transaction_id, "user": user_id}
-    ).one_or_none()
-    if txn is None:
+    row = db.session.execute(LOCK_TRANSACTION, {"id": transaction_id, "user": user_id}).first()
+    if row is None:
         raise NotFound(f"Transaction {transaction_id} not found.")
+    txn, has_splits, has_tags = row
+    if not has_splits:
+        set_committed_value(txn, "splits", [])
+    if not has_tags:
+        set_committed_value(txn, "tag_rows", [])
     return txn
 
 
@@ -185,19 +213,21 @@ def apply(*changes: Iterable[Move | Effect]) -> None:
     for account_id in sorted(sums):
         balance, cleared, reconciled = sums[account_id]
         if balance or cleared or reconciled:
-            # Built with its values (not bind parameters): synchronize_session="fetch"
-            # computes the locked Account's new balances from them in Python.
-            db.session.execute(
-                update(Account)
-                .where(Account.id == account_id)
-                .values(
-                    balance=Account.balance + balance,
-                    cleared_balance=Account.cleared_balance + cleared,
-                    reconciled_balance=Account.reconciled_balance + reconciled,
-                    updated_at=now,
-                ),
-                execution_options={"synchronize_session": "fetch"},
-            )
+            moved = db.session.execute(
+                MOVE_BALANCES,
+                {
+                    "account": account_id,
+                    "by_balance": balance,
+                    "by_cleared": cleared,
+                    "by_reconciled": reconciled,
+                    "now": now,
+                },
+            ).one_or_none()
+            # An Account the session holds (a reconcile's, a change's) shows the new balances.
+            held = moved and db.session.identity_map.get(identity_key(Account, account_id))
+            if held is not None:
+                for name in ("balance", "cleared_balance", "reconciled_balance", "updated_at"):
+                    set_committed_value(held, name, getattr(moved, name))
 
 
 def count_transactions(user_id: int, delta: int) -> None:
@@ -484,7 +514,7 @@ def post_rows(user_id: int, rows: Sequence[dict[str, Any]]) -> None:
     # Built as COPY reads them: PostgreSQL inserts one batch while Python prepares the next.
     insert_many(prepared_rows(user_id, rows, accounts, changes, values))
     apply(changes)
-    rollups.add_rows(user_id, values)
+    rollups.add_rows(values)
     count_transactions(user_id, len(values))
 
 
