@@ -104,10 +104,12 @@ class Blueprint(flask_smorest.Blueprint):
         """As flask-smorest's, but a JSON body whose fields are all optional (PATCH, PUT) is
         documented as optional: a missing body reads as `{}` and changes nothing, a 200.
         Marks the view as reading the query string (see app.common.http)."""
+        # One instance for every request: given a class, webargs would make (and deep-copy
+        # the fields of) a new one per request; a schema keeps no state between loads.
+        instance = schema() if isinstance(schema, type) else schema
         if required is None:
-            instance = schema() if isinstance(schema, type) else schema
             required = location != "json" or any(f.required for f in instance.fields.values())
-        decorator = super().arguments(schema, location=location, required=required, **kwargs)
+        decorator = super().arguments(instance, location=location, required=required, **kwargs)
         if location != "query":
             return decorator
 

@@ -76,8 +76,11 @@ def create(
         tag_rows=[],
     )
     ledger.post(txn, amount, transfer_amount)
-    set_splits(txn, splits)
-    set_tags(txn, tags)
+    # Posted with none; setting an empty list again would still make the flush run.
+    if splits:
+        set_splits(txn, splits)
+    if tags:
+        set_tags(txn, tags)
     db.session.flush()
     return txn
 
