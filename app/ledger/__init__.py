@@ -393,9 +393,7 @@ def check_open(accounts: dict[int, Any], account_ids: Iterable[int], field: str)
             )
 
 
-def check_accounts(
-    txn: Transaction, accounts: dict[int, Any], newly_used: Iterable[int]
-) -> str:
+def check_accounts(txn: Transaction, accounts: dict[int, Any], newly_used: Iterable[int]) -> str:
     """The transaction's currency (its account's); 422 if a newly used account is archived."""
     newly_used = set(newly_used)
     check_open(accounts, newly_used & {txn.account_id}, "account_id")
