@@ -43,6 +43,14 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, render_as_batch=True)
     jwt.init_app(app)
     limiter.init_app(app)
+    if not (app.config.get("RATELIMIT_DEFAULT") or app.config.get("RATELIMIT_APPLICATION")):
+        # Only routes are limited (logins, registration, password checks), and their
+        # decorators check as they run: with no default or application-wide limit, the check
+        # Flask-Limiter adds before every request finds nothing to count, at a cost to every
+        # request. Its response-header and cleanup hooks stay.
+        hooks = app.before_request_funcs.get(None, [])
+        if limiter._check_request_limit in hooks:  # not there when limits are switched off
+            hooks.remove(limiter._check_request_limit)
     api.ERROR_SCHEMA = ErrorSchema  # error answers document the one error shape
     # A fresh plugin per app: it remembers the operationIds given, to refuse a duplicate.
     api.init_app(app, spec_kwargs={"extra_plugins": [DocsPlugin()]})

@@ -823,9 +823,30 @@ def reverse(
     if is_reconciled(txn) and not force:
         raise reconciled_conflict(txn, "deleting it")
     apply(negated(moves_of(txn)))
-    db.session.delete(txn)
-    db.session.flush()
+    remove(txn)
     count_transactions(user_id, -1)
+
+
+DELETE_TRANSACTION = delete(Transaction.__table__).where(
+    Transaction.__table__.c.id == bindparam("id")
+)
+
+
+def remove(txn: Transaction) -> None:
+    """Delete the locked transaction row. Without splits or tags, by Core, its rollup lines
+    taken out as computed here from the row as locked (no unit of work, nothing read back);
+    otherwise through the session, whose flush hook takes out what SQL finds."""
+    held = rollups.committed(txn) if rollups.without_parts(txn) else None
+    if held is None:
+        db.session.delete(txn)
+        db.session.flush()
+        return
+    sums = rollups.no_sums()
+    rollups.contribute(sums, held, -1)
+    connection = db.session.connection()
+    rollups.write(connection, sums)
+    connection.execute(DELETE_TRANSACTION, {"id": txn.id})
+    db.session.expunge(txn)
 
 
 def reconcile(
