@@ -25,9 +25,18 @@ run: venv
 	APP_ENV=development FLASK_APP=wsgi $(BIN)/flask db upgrade
 	APP_ENV=development $(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) --workers 1 --threads 8 wsgi:app
 
-## make test: the whole suite on PostgreSQL (TEST_DATABASE_URL overrides the default).
+## make test: the whole suite on PostgreSQL (TEST_DATABASE_URL overrides the default), then the
+## bench smoke (bench/smoke.py, about three minutes; SMOKE=0 leaves it out). The smoke needs
+## wrk: installed from Debian when it can be; otherwise skipped, said so (a failure under CI).
+SMOKE ?= 1
 test: dev-venv
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest $(PYTEST_ARGS)
+	@if [ "$(SMOKE)" != 1 ]; then echo "bench smoke: left out (SMOKE=$(SMOKE))"; \
+	elif command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }; then \
+		TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m bench.smoke; \
+	elif [ -n "$$CI" ]; then echo "bench smoke: wrk is missing and could not be installed" >&2; exit 1; \
+	else echo "bench smoke: skipped: wrk is missing (sudo apt install wrk)"; fi
 
 ## make test-fast: the inner loop, every test but the slow ones (gunicorn, docker, browser,
 ## fuzzing; marked `slow`), in under three minutes.

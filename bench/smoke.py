@@ -3,20 +3,28 @@
 20,000 transactions in a database of its own (created fresh each time, so no other branch's
 migrations are in the way), a few seconds a scenario, and every scenario that has a floor must
 reach half its bar as a share of the floor measured in the same run (30 % where the bar is
-60 %), with no errors, and the ledger must hold afterwards. Never an absolute time: these
-machines move 4x from day to day, the ratio to a floor run beside it does not.
+60 %: the median of BENCH_ROUNDS alternations with the floor, and a scenario under it is
+measured once more before it fails), with no errors, and the ledger must hold afterwards.
+Never an absolute time: these machines move 4x from day to day, the ratio to a floor run
+beside it does not. `make test` runs it after the suite.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import urllib.parse
+
+from sqlalchemy.engine import make_url
 
 os.environ.setdefault("BENCH_TRANSACTIONS", "20000")
 os.environ.setdefault("BENCH_DURATION", "3")
+os.environ.setdefault("BENCH_ROUNDS", "3")
+# Its own database, on the server the tests use (make test passes TEST_DATABASE_URL).
 os.environ.setdefault(
-    "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/finance_bench_smoke"
+    "BENCH_DATABASE_URL",
+    make_url(os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/x"))
+    .set(drivername="postgresql", database="finance_bench_smoke")
+    .render_as_string(hide_password=False),
 )
 os.environ.setdefault(
     "BENCH_ONLY",
@@ -32,30 +40,32 @@ GUARD = run.BAR / 2
 
 
 def recreate_database() -> None:
-    url = database_url().replace("postgresql+psycopg2://", "postgresql://")
-    name = urllib.parse.urlparse(url).path.lstrip("/")
-    admin = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
+    url = make_url(database_url())
+    admin = psycopg2.connect(
+        url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    )
     admin.autocommit = True
     with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cur.execute(f'CREATE DATABASE "{name}"')
+        cur.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+        cur.execute(f'CREATE DATABASE "{url.database}"')
     admin.close()
 
 
-def failures(report: dict) -> list[str]:
-    problems = []
+def failures(report: dict) -> dict[str, str]:
+    """Scenario -> what is wrong with it (the ledger's own check under the name "ledger")."""
+    problems = {}
     for result in report["results"]:
         if "floor_rps" not in result:
             continue  # measured for the table; the guard is on the scenarios with a floor
         share = result["share_of_floor"]
         if result["errors"] or result["floor_errors"]:
-            problems.append(f"{result['scenario']}: {result['errors']} errors")
-        if share < GUARD:
-            problems.append(
-                f"{result['scenario']}: {share:.0%} of the floor, under the guard of {GUARD:.0%}"
+            problems[result["scenario"]] = f"{result['errors']} errors"
+        elif share < GUARD:
+            problems[result["scenario"]] = (
+                f"{share:.0%} of the floor, under the guard of {GUARD:.0%}"
             )
     if not report["ledger_holds"]:
-        problems.append("a balance no longer equals its opening balance plus its transactions")
+        problems["ledger"] = "a balance no longer equals its opening balance plus its transactions"
     return problems
 
 
@@ -70,8 +80,19 @@ def main() -> int:
     report = run.run_scenarios(env, transactions)
     run.print_table(report)
     problems = failures(report)
-    for problem in problems:
-        print(f"bench smoke: FAILED {problem}", file=sys.stderr)
+    slow = [
+        name for name, problem in problems.items() if name != "ledger" and "errors" not in problem
+    ]
+    if slow and len(problems) == len(slow):
+        # A share under the guard is measured once more, the same way, before it fails: a
+        # neighbour's burst on a shared machine can take one run's median, a regression stays.
+        print(f"bench smoke: measuring again: {', '.join(slow)}")
+        run.ONLY = slow
+        again = run.run_scenarios(env, transactions)
+        run.print_table(again)
+        problems = failures(again)
+    for name, problem in problems.items():
+        print(f"bench smoke: FAILED {name}: {problem}", file=sys.stderr)
     if not problems:
         print(f"bench smoke: passed, every scenario at or above {GUARD:.0%} of its floor")
     return 1 if problems else 0
