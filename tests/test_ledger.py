@@ -116,3 +116,45 @@ def test_flask_ledger_rebuild_leaves_correct_balances_alone(runner, books):
     result = runner.invoke(args=["ledger", "rebuild"])
     assert result.exit_code == 0, result.output
     assert "Corrected 0 account(s)" in result.output
+
+
+def test_post_many_takes_objects_made_with_parts_or_already_added_the_orm_way(app, user, account):
+    """Core inserts a posting's plain rows (app.ledger.insert_objects); a transaction made with
+    its splits or tags, or already in the session, is flushed instead, parts and all, and the
+    rollups (checked after every test) count both kinds."""
+    from datetime import date
+    from decimal import Decimal
+
+    from app.transactions.models import Transaction, TransactionSplit, TransactionTag
+
+    food, rent = user.category(name="Food"), user.category(name="Rent")
+    with app.app_context():
+
+        def new(**fields):
+            return Transaction(
+                type="expense", account_id=account["id"], date=date(2026, 11, 2), **fields
+            )
+
+        split = new(
+            splits=[
+                TransactionSplit(user_id=user.id, category_id=food["id"], amount=300),
+                TransactionSplit(user_id=user.id, category_id=rent["id"], amount=700),
+            ],
+            tag_rows=[TransactionTag(user_id=user.id, tag="house")],
+        )
+        added = new(splits=[], tag_rows=[])
+        db.session.add(added)
+        plain = new(splits=[], tag_rows=[], category_id=food["id"])
+        ledger.post_many(
+            user.id, [(split, Decimal("10.00")), (added, Decimal("1.00")), (plain, Decimal("2"))]
+        )
+        db.session.commit()
+        ids = [txn.id for txn in (split, added, plain)]
+        db.session.remove()
+    assert all(ids)
+    shown = {i: user.get(user.url("transactions", i)).json for i in ids}
+    assert [part["amount"] for part in shown[ids[0]]["splits"]] == ["3.00", "7.00"]
+    assert shown[ids[0]]["tags"] == ["house"]
+    assert [shown[i]["amount"] for i in ids] == ["10.00", "1.00", "2.00"]
+    assert user.balance(account) == "87.00"  # 100.00 opening, less 13.00
+    assert verify(app) == []

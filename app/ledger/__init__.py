@@ -33,6 +33,7 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import bindparam, delete, exists, insert, or_, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import lazyload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -529,6 +530,15 @@ def insert_objects(txns: list[Transaction]) -> None:
     the database returned them, its splits and tags the empty lists it was made with. The
     ORM's unit of work, which would do the same for each object, costs several times the
     Python; the rollups take the rows as `post_rows` gives them, computed here, one upsert."""
+    # One already in the session, or made with splits or tags, goes the ORM's way (the flush
+    # hook moves its rollups, parts included).
+    by_orm = [
+        txn for txn in txns if not sa_inspect(txn).transient or not rollups.without_parts(txn)
+    ]
+    if by_orm:
+        db.session.add_all(by_orm)
+        db.session.flush()
+        txns = [txn for txn in txns if txn not in by_orm]
     groups: dict[tuple[str, ...], list[Transaction]] = defaultdict(list)
     for txn in txns:
         groups[tuple(key for key, _ in TRANSACTION_COLUMNS if key in txn.__dict__)].append(txn)
@@ -548,7 +558,8 @@ def insert_objects(txns: list[Transaction]) -> None:
                 set_committed_value(txn, key, row._mapping[column])
             make_transient_to_detached(txn)
             db.session.add(txn)
-    rollups.add_rows([{key: getattr(txn, key) for key in rollups.CONTRIBUTING} for txn in txns])
+    if txns:
+        rollups.add_rows([{key: getattr(txn, key) for key in rollups.CONTRIBUTING} for txn in txns])
 
 
 def post_rows(user_id: int, rows: Sequence[dict[str, Any]]) -> None:
