@@ -828,36 +828,51 @@ def reverse(
     force: bool = False,
 ) -> None:
     """Delete the transaction; its accounts' balances move back. A reconciled one only with
-    `force` (409)."""
-    txn = lock_transaction(user_id, transaction_id)
+    `force` (409).
+
+    A transaction without splits or tags is deleted at once (DELETE … RETURNING locks the row
+    as SELECT … FOR UPDATE would, the protocol's first step) and checked after: a failed
+    check raises, and the request's rollback puts the row back. Its rollup lines are taken
+    out as computed from the row returned. One with parts is locked, checked, then deleted
+    through the session, whose flush hook takes its rollups out by SQL."""
+    row = (
+        db.session.connection()
+        .execute(DELETE_WITHOUT_PARTS, {"id": transaction_id, "user": user_id})
+        .one_or_none()
+    )
+    if row is None:  # it has parts, or is not the caller's (or is gone): the locking way
+        txn = lock_transaction(user_id, transaction_id)
+    else:
+        txn = Transaction(
+            **{key: row._mapping[column] for key, column in TRANSACTION_COLUMNS},
+            splits=[],
+            tag_rows=[],
+        )
     precondition(txn)
     if is_reconciled(txn) and not force:
         raise reconciled_conflict(txn, "deleting it")
     apply(negated(moves_of(txn)))
-    remove(txn)
+    if row is None:
+        db.session.delete(txn)
+        db.session.flush()
+    else:
+        sums = rollups.no_sums()
+        rollups.contribute(sums, {key: getattr(txn, key) for key in rollups.CONTRIBUTING}, -1)
+        rollups.write(db.session.connection(), sums)
     count_transactions(user_id, -1)
 
 
-DELETE_TRANSACTION = delete(Transaction.__table__).where(
-    Transaction.__table__.c.id == bindparam("id")
+TRANSACTIONS = Transaction.__table__
+DELETE_WITHOUT_PARTS = (
+    delete(TRANSACTIONS)
+    .where(
+        TRANSACTIONS.c.id == bindparam("id"),
+        TRANSACTIONS.c.user_id == bindparam("user"),
+        ~exists().where(TransactionSplit.transaction_id == TRANSACTIONS.c.id),
+        ~exists().where(TransactionTag.transaction_id == TRANSACTIONS.c.id),
+    )
+    .returning(*TRANSACTIONS.c)
 )
-
-
-def remove(txn: Transaction) -> None:
-    """Delete the locked transaction row. Without splits or tags, by Core, its rollup lines
-    taken out as computed here from the row as locked (no unit of work, nothing read back);
-    otherwise through the session, whose flush hook takes out what SQL finds."""
-    held = rollups.committed(txn) if rollups.without_parts(txn) else None
-    if held is None:
-        db.session.delete(txn)
-        db.session.flush()
-        return
-    sums = rollups.no_sums()
-    rollups.contribute(sums, held, -1)
-    connection = db.session.connection()
-    rollups.write(connection, sums)
-    connection.execute(DELETE_TRANSACTION, {"id": txn.id})
-    db.session.expunge(txn)
 
 
 def reconcile(
