@@ -35,7 +35,8 @@ def paginate(
     """
     model = stmt.column_descriptions[0]["entity"]
     if total is None:
-        total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        # On the connection: a number needs none of the ORM's result machinery.
+        total = db.session.connection().scalar(select(func.count()).select_from(stmt.subquery()))
     if not limit:
         return [], {"X-Total-Count": str(total)}
     page_ids = stmt.with_only_columns(model.id).order_by(*order_by).offset(skip).limit(limit)

@@ -9,7 +9,8 @@ monthly rollups the reports read (app.ledger.rollups: month_totals, payee_months
 tag_months), moved in the same database transaction as the rows they total.
 
 The write protocol, the same for every writer so that no two requests deadlock:
-1. lock the transaction row(s) being changed (SELECT ... FOR UPDATE), if any;
+1. lock the transaction row(s) being changed (SELECT ... FOR UPDATE, or a DELETE ...
+   RETURNING, which takes the same lock), if any;
 2. lock the accounts involved, in ascending id order;
 3. run the caller's precondition (an If-Match check) on the row it names, now that it is locked;
 4. move balances only as `UPDATE accounts SET balance = balance + :delta` (and the cleared

@@ -1,13 +1,20 @@
 """Keeping the monthly rollups (app.ledger.models) exact: what each transaction contributes is
-said once, as SQL (`contributions`), and every write moves the rollups by the difference,
+said as SQL (`contributions`) and, for a row without splits or tags, in Python (`contribute`,
+for the rows a writer holds; `verify` compares the rollups with the SQL after every test of the
+suite), and every write moves the rollups by the difference,
 inside the writer's database transaction, as `INSERT … ON CONFLICT DO UPDATE SET amount =
 amount + excluded.amount` (atomic, like a balance):
 
-- ORM writes (post, post_many, amend, reverse, and the category, payee, split and tag changes
-  the transactions service makes on the transaction the ledger locked): a flush hook takes
-  the touched transactions' contributions out just before the flush (from the rows as they
-  are in the database) and puts them back just after (as they now are). Whatever the flush
-  changed, the rollups follow, and a flush that changes nothing they count costs nothing.
+- ORM writes (amend, and the category, payee, split and tag changes the transactions
+  service makes on the transaction the ledger locked): a flush hook takes the touched
+  transactions' contributions out just before the flush (from the rows as they are in the
+  database) and puts them back just after (as they now are). Whatever the flush changed, the
+  rollups follow, and a flush that changes nothing they count costs nothing. A transaction
+  with no splits and no tags, whose columns the session holds (the ledger loads its parts
+  known empty), moves them by the difference computed in Python (`contribute`), one upsert
+  text and no statement reading it back: most writes.
+- The ledger's own Core writes of such rows (post_many's inserts, reverse's deletes) add or
+  take out what `contribute` computes from the row, likewise.
 - Core writes, which no flush sees: `post_rows` adds what it inserted (`add_rows`), an
   import's tags go in through `add_tags`, `close_account` takes out what it deletes, and
   `rewriting` brackets bulk changes made elsewhere (rules categorising and tagging a range,
