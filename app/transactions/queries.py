@@ -58,7 +58,8 @@ def list_stmt(user_id: int, args: dict) -> Select:
 def has_parts_in(user_id: int, category_id: int) -> bool:
     """Whether any split transaction of the user has a part in the category (an index probe)."""
     split = TransactionSplit
-    return db.session.scalar(
+    # On the connection: a yes or no needs none of the ORM's result machinery.
+    return db.session.connection().scalar(
         select(exists().where(split.user_id == user_id, split.category_id == category_id))
     )
 
