@@ -156,14 +156,17 @@ MOVE_BALANCES = (
 def lock_accounts(user_id: int, account_ids: Iterable[int]) -> dict[int, Account]:
     """Lock the user's accounts in ascending id order; 404 if one is not theirs (or is gone)."""
     ids = sorted(set(account_ids))
-    found = {
-        account.id: account
-        for account in db.session.scalars(LOCK_ACCOUNTS, {"ids": ids, "user": user_id})
-    }
+    found = db.session.scalars(LOCK_ACCOUNTS, {"ids": ids, "user": user_id})
+    return every_account(ids, found)
+
+
+def every_account(ids: list[int], found: Iterable[Any]) -> dict[int, Any]:
+    """The locked accounts (objects or rows) by id; 404 for the first of `ids` not found."""
+    by_id = {account.id: account for account in found}
     for account_id in ids:
-        if account_id not in found:
+        if account_id not in by_id:
             raise NotFound(f"Account {account_id} not found.")
-    return found
+    return by_id
 
 
 #: The accounts a posting reads (currency, archived), locked as `lock_accounts` does, as Core
@@ -182,14 +185,8 @@ LOCK_ACCOUNT_ROWS = (
 def lock_account_rows(user_id: int, account_ids: Iterable[int]) -> dict[int, Any]:
     """`lock_accounts`, giving each account's id, currency and archived flag."""
     ids = sorted(set(account_ids))
-    found = {
-        row.id: row
-        for row in db.session.connection().execute(LOCK_ACCOUNT_ROWS, {"ids": ids, "user": user_id})
-    }
-    for account_id in ids:
-        if account_id not in found:
-            raise NotFound(f"Account {account_id} not found.")
-    return found
+    found = db.session.connection().execute(LOCK_ACCOUNT_ROWS, {"ids": ids, "user": user_id})
+    return every_account(ids, found)
 
 
 def lock_transaction(user_id: int, transaction_id: int) -> Transaction:
@@ -560,7 +557,7 @@ def insert_objects(txns: list[Transaction]) -> None:
             make_transient_to_detached(txn)
             db.session.add(txn)
     if txns:
-        rollups.add_rows([{key: getattr(txn, key) for key in rollups.CONTRIBUTING} for txn in txns])
+        rollups.add_rows([rollups.current(txn) for txn in txns])
 
 
 def post_rows(user_id: int, rows: Sequence[dict[str, Any]]) -> None:
@@ -858,7 +855,7 @@ def reverse(
         db.session.flush()
     else:
         sums = rollups.no_sums()
-        rollups.contribute(sums, {key: getattr(txn, key) for key in rollups.CONTRIBUTING}, -1)
+        rollups.contribute(sums, rollups.current(txn), -1)
         rollups.write(db.session.connection(), sums)
     count_transactions(user_id, -1)
 

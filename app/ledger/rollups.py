@@ -553,6 +553,7 @@ def committed(txn: Transaction) -> dict[str, Any] | None:
 
 
 def current(txn: Transaction) -> dict[str, Any]:
+    """The contributing columns as the object holds them now (what `contribute` reads)."""
     return {name: getattr(txn, name) for name in CONTRIBUTING}
 
 
