@@ -69,7 +69,7 @@ bench: dev-venv
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python -m bench.run
 
-## make bench-smoke: the regression guard: 20k rows, a few seconds a scenario, each scenario at
+## make bench-smoke: the regression guard: 50k rows, a few seconds a scenario, each scenario at
 ## or above half its bar as a share of the floor measured beside it (bench/smoke.py).
 bench-smoke: dev-venv
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
