@@ -169,8 +169,63 @@ def wrk(url: str, script: str, connections: int = CONNECTIONS) -> dict:
     return result
 
 
-def measure(base: str, name: str, script: str, connections: int = CONNECTIONS) -> dict:
+def cpu_ticks(pids: list[str]) -> dict[str, int]:
+    """User plus system CPU, in clock ticks, of each of these processes still alive."""
+    ticks = {}
+    for pid in pids:
+        try:
+            # After the command's closing parenthesis: fields 3 on; utime and stime are 14, 15.
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        ticks[pid] = int(fields[11]) + int(fields[12])
+    return ticks
+
+
+def postgres_pids() -> list[str]:
+    """Every PostgreSQL process on this machine (its backends do the queries' work)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(entry.name)
+            except OSError:
+                continue
+    return pids
+
+
+def cpu_snapshot(master: subprocess.Popen) -> tuple[dict, dict]:
+    children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+    return cpu_ticks(children), cpu_ticks(postgres_pids())
+
+
+def cpu_per_request(before: tuple, after: tuple, requests: int) -> dict[str, float]:
+    """Milliseconds of CPU a request cost the server's workers and PostgreSQL between two
+    snapshots (a backend started between them counts from zero): where a request's time goes
+    under load, beside the floor's."""
+    tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+    spent = [
+        sum(ticks - start.get(pid, 0) for pid, ticks in end.items())
+        for start, end in zip(before, after, strict=True)
+    ]
+    per = tick_ms / max(requests, 1)
+    return {"python_ms": round(spent[0] * per, 3), "postgres_ms": round(spent[1] * per, 3)}
+
+
+def measure(
+    base: str,
+    name: str,
+    script: str,
+    connections: int = CONNECTIONS,
+    server: subprocess.Popen | None = None,
+) -> dict:
+    before = cpu_snapshot(server) if server else None
     result = {"scenario": name, **wrk(base + "/", script, connections)}
+    if server:
+        result["cpu_per_request"] = cpu_per_request(
+            before, cpu_snapshot(server), result["requests"]
+        )
     settle(base)
     return result
 
@@ -375,23 +430,25 @@ def scenarios(token: str, transactions: int) -> list[tuple[str, Any, Any]]:
     return result
 
 
-def measure_pair(base: str, floor_base: str, name, script, floor_script, connections) -> dict:
+def measure_pair(servers: dict, name, script, floor_script, connections) -> dict:
     """A scenario, then the floor's same request at once, BENCH_ROUNDS times in turn: both see
     the same machine, and the share reported is the median round's (a neighbour's burst in one
     round moves one share, not the verdict). The round's own numbers go with it; every share
     is kept in the JSON."""
+    (base, app), (floor_base, floor_server) = servers["app"], servers["floor"]
     if floor_script is None:
-        return measure(base, name, script, connections)
+        return measure(base, name, script, connections, app)
     rounds = []
     for n in range(ROUNDS):
         # A script, or one per round (the deletes: each round its own rows).
         ours = script[n] if isinstance(script, list) else script
         floors = floor_script[n] if isinstance(floor_script, list) else floor_script
-        result = measure(base, name, ours, connections)
-        floor = measure(floor_base, name, floors, connections)
+        result = measure(base, name, ours, connections, app)
+        floor = measure(floor_base, name, floors, connections, floor_server)
         result["floor_rps"] = floor["rps"]
         result["floor_p99_ms"] = floor["p99_ms"]
         result["floor_errors"] = floor["errors"]
+        result["floor_cpu_per_request"] = floor["cpu_per_request"]
         result["share_of_floor"] = result["rps"] / floor["rps"] if floor["rps"] else 0.0
         rounds.append(result)
     ranked = sorted(rounds, key=lambda result: result["share_of_floor"])
@@ -414,6 +471,7 @@ def run_scenarios(env: dict, transactions: int) -> dict:
         wait_for(f"http://127.0.0.1:{CEILING_PORT}/")
         wait_for(f"{floor_base}/healthz")
         token = login(base)
+        servers = {"app": (base, app), "floor": (floor_base, floor)}
         ceiling_result = wrk(f"http://127.0.0.1:{CEILING_PORT}/", DONE_LUA)
         ceiling_result["scenario"] = "ceiling: bare Flask"
         results.append(ceiling_result)
@@ -424,9 +482,7 @@ def run_scenarios(env: dict, transactions: int) -> dict:
                     if name.endswith(("connections", "1 connection"))
                     else CONNECTIONS
                 )
-                results.append(
-                    measure_pair(base, floor_base, name, script, floor_script, connections)
-                )
+                results.append(measure_pair(servers, name, script, floor_script, connections))
         if selected("sql:"):
             results.append(sql_baseline("first page + count", sql_pair()))
             results.append(
@@ -535,6 +591,15 @@ def print_table(report: dict) -> None:
         )
     if report["files"]:
         files.print_rows(report["files"])
+    cpu = [r for r in report["results"] if "floor_cpu_per_request" in r]
+    if cpu:
+        print("CPU a request, ms (median round): the app's workers + PostgreSQL | the floor's")
+        for r in cpu:
+            ours, floor = r["cpu_per_request"], r["floor_cpu_per_request"]
+            print(
+                f"  {r['scenario']:40} {ours['python_ms']:6.2f} + {ours['postgres_ms']:5.2f}"
+                f" | {floor['python_ms']:6.2f} + {floor['postgres_ms']:5.2f}"
+            )
     for line in verdicts(report):
         print(line)
     print(f"worker RSS (MB): {', '.join(f'{x:.0f}' for x in report['worker_rss_mb'])}")
