@@ -53,6 +53,7 @@ COLUMNS = tuple(
         "updated_at",
     )
 )
+NAMES = tuple(column.name for column in COLUMNS)
 SPLIT = TransactionSplit
 TAG = TransactionTag
 #: Built once: they run on every page (an `in_` of fresh values would be rebuilt each time).
@@ -73,39 +74,62 @@ READ_COLUMNS = (
     exists().where(SPLIT.transaction_id == Transaction.id).label("has_splits"),
     exists().where(TAG.transaction_id == Transaction.id).label("has_tags"),
 )
+HAS_SPLITS, HAS_TAGS = len(COLUMNS), len(COLUMNS) + 1
 ONE = select(*READ_COLUMNS).where(
     Transaction.id == bindparam("transaction_id"), Transaction.user_id == bindparam("user_id")
 )
 
 
-def as_json(txn: Any, splits: Iterable[Any], tags: Iterable[str]) -> dict[str, Any]:
-    """TransactionSchema's dump of `txn` (a Core row of COLUMNS, or a Transaction), with its
-    `splits` (rows or TransactionSplits, in id order) and `tags` (in alphabetical order);
-    the keys in the schema's order."""
-    currency = txn.currency
-    transfer_amount = txn.transfer_amount
-    transfer_currency = txn.transfer_currency
+def as_json(values: Sequence[Any], splits: Iterable[Any], tags: Iterable[str]) -> dict[str, Any]:
+    """TransactionSchema's dump of a transaction given as its values in COLUMNS' order (a Core
+    row of COLUMNS or READ_COLUMNS, or `values_of` a Transaction), with its `splits` (rows or
+    TransactionSplits, in id order) and `tags` (in alphabetical order); the keys in the
+    schema's order.
+
+    Unpacked once by position: a Row's attribute access costs ten times its index (~290 ns
+    against ~30), and a page of 100 read ~2,300 of them (0.6 ms of the page's Python)."""
+    (
+        id_,
+        user_id,
+        account_id,
+        category_id,
+        type_,
+        amount,
+        currency,
+        date,
+        description,
+        payee,
+        transfer_account_id,
+        transfer_amount,
+        transfer_currency,
+        status,
+        transfer_status,
+        recurring_id,
+        created_at,
+        updated_at,
+        *_,  # READ_COLUMNS' has_splits, has_tags
+    ) = values
     return {
-        "id": txn.id,
-        "user_id": txn.user_id,
-        "account_id": txn.account_id,
-        "category_id": txn.category_id,
-        "type": txn.type,
-        "amount": money.format_minor(txn.amount, currency),
+        "id": id_,
+        "user_id": user_id,
+        "account_id": account_id,
+        "category_id": category_id,
+        "type": type_,
+        "amount": money.format_minor(amount, currency),
         "currency": currency,
-        "date": txn.date.isoformat(),
-        "description": txn.description,
-        "payee": txn.payee,
-        "transfer_account_id": txn.transfer_account_id,
+        "date": date.isoformat(),
+        "description": description,
+        "payee": payee,
+        "transfer_account_id": transfer_account_id,
         "transfer_amount": (
             None
             if transfer_amount is None
             else money.format_minor(transfer_amount, transfer_currency)
         ),
         "transfer_currency": transfer_currency,
-        "exchange_rate": exchange_rate(txn.amount, currency, transfer_amount, transfer_currency),
-        "status": txn.status,
-        "transfer_status": txn.transfer_status,
+        "exchange_rate": exchange_rate(amount, currency, transfer_amount, transfer_currency),
+        "status": status,
+        "transfer_status": transfer_status,
         "splits": [
             {
                 "category_id": split.category_id,
@@ -115,9 +139,9 @@ def as_json(txn: Any, splits: Iterable[Any], tags: Iterable[str]) -> dict[str, A
             for split in splits
         ],
         "tags": list(tags),
-        "recurring_id": txn.recurring_id,
-        "created_at": txn.created_at.isoformat(),
-        "updated_at": txn.updated_at.isoformat(),
+        "recurring_id": recurring_id,
+        "created_at": created_at.isoformat(),
+        "updated_at": updated_at.isoformat(),
     }
 
 
@@ -131,9 +155,14 @@ def exchange_rate(
     return money.implied_rate(amount, currency, transfer_amount, transfer_currency)
 
 
+def values_of(txn: Transaction) -> tuple[Any, ...]:
+    """A Transaction's values in COLUMNS' order."""
+    return tuple(getattr(txn, name) for name in NAMES)
+
+
 def of(txn: Transaction) -> dict[str, Any]:
     """The dump of a Transaction a write just made or changed."""
-    return as_json(txn, txn.splits, txn.tags)
+    return as_json(values_of(txn), txn.splits, txn.tags)
 
 
 def parts(found: Sequence[Any]) -> tuple[dict[int, list], dict[int, list[str]]]:
@@ -143,10 +172,11 @@ def parts(found: Sequence[Any]) -> tuple[dict[int, list], dict[int, list[str]]]:
     tags: dict[int, list[str]] = defaultdict(list)
     # On the session's connection: Core rows, none of the ORM's result machinery.
     connection = db.session.connection()
-    if split_ids := [row.id for row in found if row.has_splits]:
+    # By position (see as_json): a row's id, then its has_splits and has_tags after COLUMNS.
+    if split_ids := [row[0] for row in found if row[HAS_SPLITS]]:
         for row in connection.execute(SPLITS_OF, {"ids": split_ids}):
             splits[row.transaction_id].append(row)
-    if tagged_ids := [row.id for row in found if row.has_tags]:
+    if tagged_ids := [row[0] for row in found if row[HAS_TAGS]]:
         for transaction_id, tag in connection.execute(TAGS_OF, {"ids": tagged_ids}):
             tags[transaction_id].append(tag)
     return splits, tags
@@ -163,7 +193,7 @@ def page(
     headers."""
     found, headers = paginate(stmt, order_by, skip, limit, total, columns=READ_COLUMNS)
     splits, tags = parts(found)
-    return [as_json(row, splits.get(row.id, ()), tags.get(row.id, ())) for row in found], headers
+    return [as_json(row, splits.get(row[0], ()), tags.get(row[0], ())) for row in found], headers
 
 
 def one(user_id: int, transaction_id: int) -> dict[str, Any]:
@@ -176,4 +206,4 @@ def one(user_id: int, transaction_id: int) -> dict[str, Any]:
     if row is None:
         raise NotFound(f"Transaction {transaction_id} not found.")
     splits, tags = parts([row])
-    return as_json(row, splits.get(row.id, ()), tags.get(row.id, ()))
+    return as_json(row, splits.get(row[0], ()), tags.get(row[0], ()))
