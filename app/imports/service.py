@@ -116,6 +116,10 @@ def import_file(
         }
         for line in new
     ]
+    # The rows hold all that is needed of the lines: without them (100,000 Line objects and
+    # their amounts) the rest of the import needs less memory.
+    statement.lines.clear()
+    del lines, new
     # Rules (app.rules) give uncategorised rows their category, and tags.
     categorise.send("imports", user_id=user_id, rows=rows)
     tags = {row["import_id"]: row.pop("tags") for row in rows if row.get("tags")}
