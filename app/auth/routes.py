@@ -10,7 +10,7 @@ from flask_smorest import abort
 from app.auth import service, tokens
 from app.auth.schemas import TokenRequestSchema, TokenSchema
 from app.common.api import Blueprint, commits
-from app.common.auth import current_user
+from app.common.auth import caller
 from app.common.errors import Unauthorized
 from app.common.limits import failed_login_limits
 from app.extensions import db
@@ -58,7 +58,7 @@ class TokenRefresh(MethodView):
             # The one error answer whose change must last: the family stays revoked.
             db.session.commit()
             abort(401, message="Token has been revoked.", headers={"WWW-Authenticate": "Bearer"})
-        return tokens.issue_tokens(current_user(), fresh=False, family=family)
+        return tokens.issue_tokens(caller(), fresh=False, family=family)
 
 
 @blp.route("/revoke")

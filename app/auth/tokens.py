@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 from flask import current_app, g
 from flask_jwt_extended import create_access_token, create_refresh_token
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import Row, bindparam, exists, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -31,7 +31,7 @@ from app.extensions import db, jwt
 from app.users.models import User
 
 
-def issue_tokens(user: User, *, fresh: bool, family: str | None = None) -> dict:
+def issue_tokens(user: User | Row, *, fresh: bool, family: str | None = None) -> dict:
     """A refresh token and an access token of one family (a new one at login)."""
     claims = {"ver": user.token_version, "fam": family or uuid.uuid4().hex}
     refresh = create_refresh_token(identity=str(user.id), additional_claims=claims)
@@ -85,14 +85,31 @@ def use_refresh_token(payload: dict) -> bool:
     return _insert_ignoring_duplicates(_blocklist_row(payload["jti"], payload["exp"]))
 
 
-#: Built once: this runs on every authenticated request.
+#: What a request knows of its caller: the users row read with the token check, by Core (no
+#: ORM object: this runs on every authenticated request, and most only need the id). The
+#: password hash stays in the database. Built once.
+CALLER_COLUMNS = [
+    User.__table__.c[name]
+    for name in (
+        "id",
+        "username",
+        "username_canonical",
+        "email",
+        "token_version",
+        "created_at",
+        "transaction_count",
+        "base_currency",
+    )
+]
 TOKEN_USER = select(
-    User, exists().where(RevokedToken.jti.in_(bindparam("jtis", expanding=True)))
+    *CALLER_COLUMNS,
+    exists().where(RevokedToken.jti.in_(bindparam("jtis", expanding=True))).label("revoked"),
 ).where(User.id == bindparam("user_id"))
 
 
-def token_user(payload: dict) -> tuple[User | None, bool]:
-    """The token's user and whether the token (or its refresh token) is revoked.
+def token_user(payload: dict) -> tuple[Row | None, bool]:
+    """The token's user (a read-only row of CALLER_COLUMNS) and whether the token (or its
+    refresh token) is revoked.
 
     One query for both, since it runs on every authenticated request; flask-jwt-extended asks
     for the two separately (blocklist, then user), so the answer is kept on `g` for the second.
@@ -111,9 +128,13 @@ def token_user(payload: dict) -> tuple[User | None, bool]:
             jtis.append(family_key(payload["fam"]))
         if payload.get("rjti"):
             jtis.append(payload["rjti"])
-        row = db.session.execute(TOKEN_USER, {"user_id": user_id, "jtis": jtis}).one_or_none()
-        if row is not None:
-            user, revoked = row
+        user = (
+            db.session.connection()
+            .execute(TOKEN_USER, {"user_id": user_id, "jtis": jtis})
+            .one_or_none()
+        )
+        if user is not None:
+            revoked = user.revoked
     g.token_user = (payload, user, revoked)
     return user, revoked
 
@@ -134,8 +155,9 @@ def is_revoked(jwt_header: dict, payload: dict) -> bool:
 
 
 @jwt.user_lookup_loader
-def load_user(jwt_header: dict, payload: dict) -> User | None:
-    """The token's user, unless deleted or their tokens were invalidated since."""
+def load_user(jwt_header: dict, payload: dict) -> Row | None:
+    """The token's user (app.common.auth.caller), unless deleted or their tokens were
+    invalidated since."""
     user = token_user(payload)[0]
     if user is None or payload.get("ver") != user.token_version:
         return None

@@ -6,7 +6,7 @@ from flask.views import MethodView
 from app.backup import service
 from app.backup.schemas import BackupSchema, RestoreFileSchema, RestoreResultSchema
 from app.common.api import Blueprint, commits
-from app.common.auth import current_user
+from app.common.auth import caller
 
 blp = Blueprint(
     "backup", __name__, url_prefix="/users/me", description="Backup and restore of all your data"
@@ -24,7 +24,7 @@ class Backup(MethodView):
         posted them), rules, budgets, recurring schedules (with the dates they have posted),
         exchange rates and the base currency. POST /users/me/import restores it.
         """
-        user_id = current_user().id
+        user_id = caller().id
         return Response(
             stream_with_context(service.backup(user_id)),
             mimetype="application/json",
@@ -52,4 +52,4 @@ class Restore(MethodView):
         as the backup says; a schedule keeps the dates it had posted, so post-due does not
         post them again.
         """
-        return service.restore(current_user().id, upload["file"].read())
+        return service.restore(caller().id, upload["file"].read())

@@ -6,7 +6,7 @@ from app.categories import service
 from app.categories.models import Category
 from app.categories.schemas import CategoryCreateSchema, CategorySchema, CategoryUpdateSchema
 from app.common.api import Blueprint, commits
-from app.common.auth import current_user, get_owned
+from app.common.auth import caller, get_owned
 from app.common.pagination import TOTAL_COUNT_HEADER, paginate
 from app.common.schemas import PageArgsSchema
 
@@ -23,7 +23,7 @@ class CategoryList(MethodView):
     @blp.response(200, CategorySchema(many=True), headers=TOTAL_COUNT_HEADER)
     def get(self, args):
         """List the caller's categories"""
-        stmt = service.list_stmt(current_user().id)
+        stmt = service.list_stmt(caller().id)
         items, headers = paginate(stmt, [Category.id], args["skip"], args["limit"])
         return items, 200, headers
 
@@ -35,7 +35,7 @@ class CategoryList(MethodView):
     @commits
     def post(self, data):
         """Create a category"""
-        return service.create(current_user().id, **data)
+        return service.create(caller().id, **data)
 
 
 @blp.route("/<int:category_id>")
@@ -45,7 +45,7 @@ class CategoryDetail(MethodView):
     @blp.alt_response(404, description=NOT_FOUND)
     def get(self, category_id):
         """One category"""
-        return get_owned(Category, category_id, current_user().id)
+        return get_owned(Category, category_id, caller().id)
 
     @blp.login_required
     @blp.arguments(CategoryUpdateSchema)
@@ -55,7 +55,7 @@ class CategoryDetail(MethodView):
     @commits
     def patch(self, data, category_id):
         """Change a category (only the fields given)"""
-        return service.update(current_user().id, category_id, **data)
+        return service.update(caller().id, category_id, **data)
 
     put = patch  # the original API's PUT was partial: both change only the fields given
 
@@ -65,4 +65,4 @@ class CategoryDetail(MethodView):
     @commits
     def delete(self, category_id):
         """Delete a category; its transactions become uncategorised"""
-        service.delete_category(current_user().id, category_id)
+        service.delete_category(caller().id, category_id)

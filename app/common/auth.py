@@ -1,4 +1,4 @@
-"""Who is calling, and the one way to fetch a row of theirs.
+"""Who is calling (`caller`), and the one way to fetch a row of theirs.
 
 The path's `user_id` is checked by `Blueprint.login_required(owner=True)` (app.common.api).
 """
@@ -16,8 +16,11 @@ from app.extensions import db
 Model = TypeVar("Model")
 
 
-def current_user() -> Any:
-    """The caller's User row, loaded once per request with the token (app.auth.tokens)."""
+def caller() -> Any:
+    """Who is calling: their users row, read once per request with the token check
+    (app.auth.tokens.CALLER_COLUMNS: id, username, email, created_at, base_currency,
+    token_version, transaction_count). Read-only: a view that changes the user loads the
+    User (app.users.service.caller_user)."""
     return jwt_current_user._get_current_object()
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import current_app, request
 from werkzeug.exceptions import HTTPException
 
-from app.common.auth import current_user
+from app.common.auth import caller
 from app.common.text import fold
 from app.extensions import limiter
 
@@ -35,7 +35,7 @@ def login_username_key() -> str:
 
 
 def caller_key() -> str:
-    return "login-user:" + current_user().username_canonical
+    return "login-user:" + caller().username_canonical
 
 
 def failed_login(response) -> bool:

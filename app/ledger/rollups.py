@@ -17,8 +17,8 @@ amount + excluded.amount` (atomic, like a balance):
   take out what `contribute` computes from the row, likewise.
 - Core writes, which no flush sees: `post_rows` adds what it inserts (`contribute` per row
   as it goes, one `write` at the end), an import's tags go in through `add_tags`,
-  `close_account` takes out what it deletes, and `rewriting` brackets bulk changes made elsewhere (rules categorising and tagging a range,
-  a category deleted: ON DELETE SET NULL).
+  `close_account` takes out what it deletes, and `rewriting` brackets bulk changes made
+  elsewhere (rules categorising and tagging a range, a category deleted: ON DELETE SET NULL).
 - Deleting a user or an account drops their rows (ON DELETE CASCADE).
 
 Each rollup row is one account's: a writer changes it only under that account's lock (every

@@ -6,7 +6,7 @@ from flask.views import MethodView
 from app import idempotency
 from app.common import json
 from app.common.api import Blueprint, commits
-from app.common.auth import current_user
+from app.common.auth import caller
 from app.common.pagination import TOTAL_COUNT_HEADER
 from app.idempotency import IdempotencyHeadersSchema
 from app.transactions import export, queries, rows, service
@@ -42,7 +42,7 @@ class TransactionList(MethodView):
         """List, filter, sort and page the caller's transactions"""
         stmt, order = queries.list_stmt(user_id, args), queries.sort_order(args)
         # Unfiltered, the total is the user's maintained count: no need to count the rows.
-        total = current_user().transaction_count if queries.is_unfiltered(args) else None
+        total = caller().transaction_count if queries.is_unfiltered(args) else None
         items, headers = rows.page(stmt, order, args["skip"], args["limit"], total)
         return json.response(items, 200, headers)
 

@@ -4,7 +4,7 @@ from flask import current_app
 from flask.views import MethodView
 
 from app.common.api import Blueprint, commits
-from app.common.auth import current_user
+from app.common.auth import caller
 from app.common.errors import Forbidden
 from app.common.limits import password_check_limit
 from app.extensions import limiter
@@ -47,7 +47,7 @@ class Me(MethodView):
     @blp.response(200, UserSchema)
     def get(self):
         """The caller's profile"""
-        return current_user()
+        return caller()
 
     @blp.login_required
     @blp.arguments(UserUpdateSchema)
@@ -55,7 +55,7 @@ class Me(MethodView):
     @commits
     def patch(self, data):
         """Change the caller's email or base currency"""
-        return service.update_profile(current_user(), **data)
+        return service.update_profile(service.caller_user(), **data)
 
     @blp.login_required(fresh=True)
     @password_check_limit()
@@ -66,7 +66,7 @@ class Me(MethodView):
     @commits
     def delete(self, data):
         """Delete the caller and all their data (needs the password and a fresh token)"""
-        user = current_user()
+        user = service.caller_user()
         service.check_password(user, data["password"])
         service.delete_user(user)
 
@@ -82,4 +82,6 @@ class MyPassword(MethodView):
     @commits
     def post(self, data):
         """Change the caller's password (needs a fresh token); every older token stops working"""
-        service.change_password(current_user(), data["current_password"], data["new_password"])
+        service.change_password(
+            service.caller_user(), data["current_password"], data["new_password"]
+        )

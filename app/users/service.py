@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 
 from app.common import passwords
-from app.common.errors import Conflict, Forbidden, Unprocessable
+from app.common.auth import caller
+from app.common.errors import Conflict, Forbidden, Unauthorized, Unprocessable
 from app.common.events import user_registered
 from app.common.unset import UNSET
 from app.extensions import db
@@ -32,6 +33,18 @@ def register(username: str, password: str, email: str | None) -> User:
     db.session.add(user)
     db.session.flush()  # a concurrent twin fails here on the UNIQUE constraint: also a 409
     user_registered.send("users", user_id=user.id)  # the default categories (app.categories)
+    return user
+
+
+def caller_user() -> User:
+    """The caller as a User, for a view that changes them (the token check read a read-only
+    row, app.common.auth.caller), locked: two changes of one user wait for each other. A 401
+    if they were deleted since the token check, as the check would have said."""
+    user = db.session.scalars(
+        select(User).where(User.id == caller().id).with_for_update()
+    ).one_or_none()
+    if user is None:
+        raise Unauthorized("The token's user no longer exists.")
     return user
 
 
