@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.imports import csvfile
 
 DATA = Path(__file__).parent / "data"
 
@@ -105,6 +106,38 @@ def test_windows_1252_and_lf(user):
         "1234.50",
         "2025-01-02",
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a,b\r\nc,d\r\n",
+        "a,b\rc,d\re,f",
+        "a,b\nc,d\n\n\ne",
+        '"x\r\ny",1\r\n"p\rq",2\n',
+        "a\u2028b,c\x0bd\x0c\x1ce\x85f\n",
+        "",
+        "\n",
+        "\r\n\r",
+        "no line ending",
+    ],
+)
+def test_lines_are_split_as_a_file_opened_with_newline_empty_splits_them(text):
+    assert list(csvfile.lines(text)) == list(io.StringIO(text, newline=""))
+
+
+def test_old_mac_line_endings_and_separators_inside_fields(user):
+    account = user.account(currency="EUR")
+    text = (
+        "Date,Description,Amount\r2025-01-02,Shop\u2028two,-1.00\r"
+        '2025-01-03,"Card\rpayment",-2.00\r2025-01-04,Last,3.00'
+    )
+    response = upload(user, account, text.encode())
+    assert response.status_code == 200, response.json
+    assert response.json["added"] == 3
+    rows = sorted(listed(user), key=lambda row: row["date"])
+    assert [row["amount"] for row in rows] == ["1.00", "2.00", "3.00"]
+    assert [row["type"] for row in rows] == ["expense", "expense", "income"]
 
 
 def test_ofx_sgml_statement(app, user):

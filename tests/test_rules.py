@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from app.imports import service as imports_service
 from tests.test_imports import listed, sample, upload
 
 
@@ -143,14 +146,20 @@ def test_a_rule_may_give_tags_beside_or_instead_of_a_category(user):
     assert user.get(url).json["tags"] == ["chain", "franchise"]
 
 
-def test_tags_on_import_add_to_every_matching_row_categorised_or_not(user):
+@pytest.mark.parametrize("batch", [None, 7], ids=["one batch", "batches of 7"])
+def test_tags_on_import_add_to_every_matching_row_categorised_or_not(user, monkeypatch, batch):
+    if batch:  # the import builds, categorises, posts and tags its rows a batch at a time
+        monkeypatch.setattr(imports_service, "POST_BATCH", batch)
     fuel = user.category(name="Fuel")
     rule(user, pattern="^shell", match="regex", field="description", category_id=fuel["id"])
     rule(user, pattern="shell", tags=["car"], priority=200)  # tags only, after the category
     rule(user, pattern="whole foods", tags=["groceries", "car"], max_amount="50.00")
     account = user.account(opening_balance="0.00")
     assert upload(user, account, sample("checking-us.csv")).json["added"] == 480
+    again = upload(user, account, sample("checking-us.csv")).json
+    assert (again["added"], again["duplicates"]) == (0, 480)
     rows = listed(user)
+    assert len(rows) == 480
     shell = [r for r in rows if r["description"].startswith("Shell")]
     assert shell and all(r["category_id"] == fuel["id"] and r["tags"] == ["car"] for r in shell)
     for row in rows:

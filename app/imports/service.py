@@ -30,6 +30,8 @@ from app.transactions.models import Transaction
 MAX_LISTED_ERRORS = 1000
 #: How many import ids one SELECT looks up (bind parameters per statement stay modest).
 LOOKUP_CHUNK = 5000
+#: How many new rows are built and posted at a time.
+POST_BATCH = 10_000
 
 
 def too_many_rows(limit: int) -> PayloadTooLarge:
@@ -100,35 +102,41 @@ def import_file(
     account = ledger.lock_accounts(user_id, [account_id])[account_id]
     check_open(account)
     new, duplicates = leave_out_imported(account_id, lines)
-    rows = [
-        {
-            "type": "income" if line.amount > 0 else "expense",
-            "account_id": account_id,
-            "transfer_account_id": None,
-            "category_id": None,
-            "amount": abs(line.amount),
-            "date": line.date,
-            "description": line.description,
-            "payee": line.payee,
-            "import_id": line.import_id,
-            # The bank has it: an imported transaction is cleared, ready to reconcile.
-            "status": "cleared",
-        }
-        for line in new
-    ]
-    # The rows hold all that is needed of the lines: without them (100,000 Line objects and
-    # their amounts) the rest of the import needs less memory.
     statement.lines.clear()
-    del lines, new
-    # Rules (app.rules) give uncategorised rows their category, and tags.
-    categorise.send("imports", user_id=user_id, rows=rows)
-    tags = {row["import_id"]: row.pop("tags") for row in rows if row.get("tags")}
+    del lines
+    added = tagged = 0
+    # A batch at a time, all in the request's one transaction: a batch's rows are dicts of
+    # a dozen keys, and 100,000 of them at once were most of an import's peak memory.
+    while new:
+        batch, new[:POST_BATCH] = new[:POST_BATCH], []
+        rows = [
+            {
+                "type": "income" if line.amount > 0 else "expense",
+                "account_id": account_id,
+                "transfer_account_id": None,
+                "category_id": None,
+                "amount": abs(line.amount),
+                "date": line.date,
+                "description": line.description,
+                "payee": line.payee,
+                "import_id": line.import_id,
+                # The bank has it: an imported transaction is cleared, ready to reconcile.
+                "status": "cleared",
+            }
+            for line in batch
+        ]
+        del batch
+        # Rules (app.rules) give uncategorised rows their category, and tags.
+        categorise.send("imports", user_id=user_id, rows=rows)
+        tags = {row["import_id"]: row.pop("tags") for row in rows if row.get("tags")}
+        added, tagged = added + len(rows), tagged + len(tags)
+        if not dry_run:
+            ledger.post_rows(user_id, rows)
+            tag_imported(user_id, account_id, tags)
     if not dry_run:
-        ledger.post_rows(user_id, rows)
-        tag_imported(user_id, account_id, tags)
-        refresh_statistics(len(rows), tagged=len(tags))
+        refresh_statistics(added, tagged=tagged)
     return {
-        "added": len(rows),
+        "added": added,
         "duplicates": duplicates,
         "errors": listed,
         "skipped": len(statement.errors),
