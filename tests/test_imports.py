@@ -564,3 +564,47 @@ def test_a_bad_row_late_in_a_bulk_insert_is_its_own_422_and_writes_nothing(app, 
     assert "USD amounts have at most 2 decimal places" in caught.value.message
     assert listed(user) == []
     assert user.balance(account) == "0.00"
+
+
+def test_rows_posted_in_batches_are_summed_once_and_stay_on_the_locked_accounts(app, user):
+    """RowPosting: batches inserted as they come, the balances, rollups and count written
+    once at the end; a row naming an account not locked at the start is refused (locking it
+    then, out of order, could deadlock two postings)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from app import ledger
+    from app.transactions.models import Transaction
+
+    account, other = user.account(opening_balance="0.00"), user.account(opening_balance="0.00")
+
+    def row(i: int, account_id: int) -> dict:
+        return {
+            "type": "expense" if i % 3 else "income",
+            "account_id": account_id,
+            "transfer_account_id": None,
+            "category_id": None,
+            "amount": Decimal("1.25"),
+            "date": date(2025, 1 + i % 12, 1),
+            "description": f"batch row {i}",
+            "payee": f"payee {i % 4}",
+            "import_id": f"b-{i}",
+        }
+
+    with app.app_context():
+        posting = ledger.RowPosting(user.id, [account["id"]])
+        for start in (0, 10, 20):
+            posting.add([row(i, account["id"]) for i in range(start, start + 10)])
+        posting.add([])
+        with pytest.raises(RuntimeError, match="not locked at the start"):
+            posting.add([row(99, other["id"])])
+        posting.finish()
+        db.session.commit()
+        count = db.session.scalar(
+            sa.select(sa.func.count()).where(Transaction.account_id == account["id"])
+        )
+    assert count == 30
+    # 10 incomes (i % 3 == 0) and 20 expenses of 1.25
+    assert user.balance(account) == "-12.50"
+    assert user.balance(other) == "0.00"
+    assert user.get(user.url("transactions")).headers["X-Total-Count"] == "30"

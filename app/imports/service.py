@@ -105,6 +105,7 @@ def import_file(
     statement.lines.clear()
     del lines
     added = tagged = 0
+    posting = ledger.RowPosting(user_id, [account_id])
     # A batch at a time, all in the request's one transaction: a batch's rows are dicts of
     # a dozen keys, and 100,000 of them at once were most of an import's peak memory.
     while new:
@@ -131,9 +132,10 @@ def import_file(
         tags = {row["import_id"]: row.pop("tags") for row in rows if row.get("tags")}
         added, tagged = added + len(rows), tagged + len(tags)
         if not dry_run:
-            ledger.post_rows(user_id, rows)
+            posting.add(rows)
             tag_imported(user_id, account_id, tags)
     if not dry_run:
+        posting.finish()
         refresh_statistics(added, tagged=tagged)
     return {
         "added": added,

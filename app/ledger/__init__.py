@@ -79,6 +79,7 @@ __all__ = [
     "post",
     "post_many",
     "post_rows",
+    "RowPosting",
     "rebuild",
     "reconcile",
     "reverse",
@@ -567,25 +568,54 @@ def post_rows(user_id: int, rows: Sequence[dict[str, Any]]) -> None:
     multi-row INSERT, not an ORM object each (a 100,000-row import in seconds, not minutes).
     `status` defaults to pending and a transfer's `transfer_status` to its status; a restore
     may give any status, reconciled included (it was, where the backup came from). The rows'
-    ids are not read back."""
+    ids are not read back. `RowPosting` does the same for rows that come in batches."""
     if not rows:
         return
-    for row in rows:
-        check_shape(row["type"], row["account_id"], row.get("transfer_account_id"))
-        check_side_status(row["type"], row.get("transfer_status"))
     used = {i for row in rows for i in (row["account_id"], row.get("transfer_account_id")) if i}
-    accounts = lock_account_rows(user_id, used)
-    check_open(accounts, {row["account_id"] for row in rows}, "account_id")
-    check_open(accounts, used - {row["account_id"] for row in rows}, "transfer_account_id")
-    # Each row's balance moves and rollup lines are summed as it goes by, not kept: 100,000
-    # rows' dicts held until the end were 60 MB of an import's peak memory.
-    moves: dict[tuple[int, str], int] = defaultdict(int)
-    sums = rollups.no_sums()
-    # Built as COPY reads them: PostgreSQL inserts one batch while Python prepares the next.
-    insert_many(prepared_rows(user_id, rows, accounts, moves, sums))
-    apply([(account_id, delta, status) for (account_id, status), delta in moves.items()])
-    rollups.write(db.session.connection(), sums)
-    count_transactions(user_id, len(rows))
+    posting = RowPosting(user_id, used)
+    posting.add(rows)
+    posting.finish()
+
+
+class RowPosting:
+    """`post_rows` for rows that come in batches, in one database transaction: the accounts
+    (every one a row may name) locked first, in order; each batch checked and inserted as it
+    comes; the balances, rollups and transaction count, summed over every batch, written once
+    by `finish`. An import builds its rows 10,000 at a time to hold less; each batch writing
+    its own rollups made ten upserts of most keys (a 100,000-row import 1.5 s slower)."""
+
+    def __init__(self, user_id: int, account_ids: Iterable[int]) -> None:
+        self.user_id = user_id
+        self.accounts = lock_account_rows(user_id, account_ids)
+        # Each row's balance moves and rollup lines are summed as it goes by, not kept:
+        # 100,000 rows' dicts held until the end were 60 MB of an import's peak memory.
+        self.moves: dict[tuple[int, str], int] = defaultdict(int)
+        self.sums = rollups.no_sums()
+        self.added = 0
+
+    def add(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Check and insert `rows` (as `post_rows` describes them)."""
+        if not rows:
+            return
+        for row in rows:
+            check_shape(row["type"], row["account_id"], row.get("transfer_account_id"))
+            check_side_status(row["type"], row.get("transfer_status"))
+        sources = {row["account_id"] for row in rows}
+        used = sources | {row["transfer_account_id"] for row in rows} - {None}
+        if not used <= self.accounts.keys():
+            # Locked later than the others, out of order: two postings could deadlock.
+            raise RuntimeError("RowPosting: a row names an account not locked at the start")
+        check_open(self.accounts, sources, "account_id")
+        check_open(self.accounts, used - sources, "transfer_account_id")
+        # Built as COPY reads them: PostgreSQL inserts one batch while Python prepares the next.
+        insert_many(prepared_rows(self.user_id, rows, self.accounts, self.moves, self.sums))
+        self.added += len(rows)
+
+    def finish(self) -> None:
+        """Write what every batch added to the balances, the rollups and the count."""
+        apply([(account_id, delta, status) for (account_id, status), delta in self.moves.items()])
+        rollups.write(db.session.connection(), self.sums)
+        count_transactions(self.user_id, self.added)
 
 
 def prepared_rows(
