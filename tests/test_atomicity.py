@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from app import ledger
+from app.ledger import rollups
 
 BOOM = "injected failure"
 
@@ -19,16 +20,40 @@ def savings(user):
     return user.account(name="Savings", opening_balance="50.00")
 
 
+def break_ledger(monkeypatch, *, first_only: bool, failures: int | None = None) -> None:
+    """From now on the ledger's balance changes (`apply`, and `follow_posting`'s one text after
+    a posting's rows) change every balance, or only the first, for real; then the request dies
+    (the first `failures` times, or every time)."""
+    real_apply, real_follow = ledger.apply, ledger.follow_posting
+    calls = []
+
+    def die():
+        calls.append(1)
+        if failures is None or len(calls) <= failures:
+            raise RuntimeError(BOOM)
+
+    def first_of(changes):
+        return [[next(change for group in changes for change in group if change[1])]]
+
+    def apply(*changes):
+        changes = [list(change) for change in changes]
+        real_apply(*(first_of(changes) if first_only else changes))
+        die()
+
+    def follow_posting(user_id, changes, sums, count):
+        changes = [list(change) for change in changes]
+        if first_only:
+            real_follow(user_id, first_of(changes), rollups.no_sums(), 0)
+        else:
+            real_follow(user_id, changes, sums, count)
+        die()
+
+    monkeypatch.setattr(ledger, "apply", apply)
+    monkeypatch.setattr(ledger, "follow_posting", follow_posting)
+
+
 def apply_one_then_fail(monkeypatch) -> None:
-    """From now on ledger.apply changes one balance for real, then the request dies."""
-    real_apply = ledger.apply
-
-    def apply_one(session, *changes):
-        first = next(change for group in changes for change in group if change[1])
-        real_apply(session, [first])
-        raise RuntimeError(BOOM)
-
-    monkeypatch.setattr(ledger, "apply", apply_one)
+    break_ledger(monkeypatch, first_only=True)
 
 
 @pytest.fixture
@@ -38,13 +63,7 @@ def fail_after_first_balance_change(monkeypatch):
 
 @pytest.fixture
 def fail_after_every_balance_change(monkeypatch):
-    real_apply = ledger.apply
-
-    def apply_then_fail(session, *changes):
-        real_apply(session, *changes)
-        raise RuntimeError(BOOM)
-
-    monkeypatch.setattr(ledger, "apply", apply_then_fail)
+    break_ledger(monkeypatch, first_only=False)
 
 
 def balances(user, *accounts) -> tuple[str, ...]:
@@ -85,16 +104,7 @@ def test_a_create_that_dies_after_the_balance_changes_leaves_nothing(
 def test_a_create_retried_with_its_key_after_dying_part_way_records_it_once(
     user, account, monkeypatch
 ):
-    real_apply = ledger.apply
-    calls = []
-
-    def fail_once(session, *changes):
-        real_apply(session, *changes)
-        calls.append(1)
-        if len(calls) == 1:
-            raise RuntimeError(BOOM)
-
-    monkeypatch.setattr(ledger, "apply", fail_once)
+    break_ledger(monkeypatch, first_only=False, failures=1)
     headers = {**user.headers, "Idempotency-Key": "retry-me"}
     body = {"account_id": account["id"], "type": "expense", "amount": "10.00"}
     url = user.url("transactions")

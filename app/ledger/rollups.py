@@ -293,18 +293,9 @@ def write(connection: sa.Connection, sums: Sums) -> None:
     """Add `sums` to the rollups (keys whose sums came to nothing left alone), in TABLES'
     order: on PostgreSQL a few keys go as one text, one round trip; many (an import's) as
     multi-row upserts."""
-    found = {
-        table.name: sorted((key, totals) for key, totals in sums[table.name].items() if any(totals))
-        for table in TABLES
-    }
-    if connection.dialect.name == "postgresql" and sum(map(len, found.values())) <= 64:
-        texts, params = [], []
-        for table in TABLES:
-            if found[table.name]:
-                texts.append(upsert_text(table, len(found[table.name])))
-                width = len(VALUES[table.name])
-                for key, totals in found[table.name]:
-                    params += [*key, *totals[:width]]
+    found = lines_of(sums)
+    if connection.dialect.name == "postgresql" and (few := upsert_texts(found)) is not None:
+        texts, params = few
         if texts:
             connection.exec_driver_sql(";".join(texts), tuple(params))
         return
@@ -331,6 +322,31 @@ def write(connection: sa.Connection, sums: Sums) -> None:
             connection.execute(upserting, values).close()
 
 
+def lines_of(sums: Sums) -> dict[str, list[tuple[tuple, list[int]]]]:
+    """Each table's keys and sums, in key order, those that came to nothing left out."""
+    return {
+        table.name: sorted((key, totals) for key, totals in sums[table.name].items() if any(totals))
+        for table in TABLES
+    }
+
+
+def upsert_texts(found: dict[str, list[tuple[tuple, list[int]]]]) -> tuple[list[str], list] | None:
+    """PostgreSQL's upserts of a few keys (a write's) as psycopg2 texts and their parameters,
+    to be sent together in one round trip; None for more than 64 keys (an import's), which
+    go as multi-row upserts."""
+    if sum(map(len, found.values())) > 64:
+        return None
+    texts: list[str] = []
+    params: list = []
+    for table in TABLES:
+        if found[table.name]:
+            texts.append(upsert_text(table, len(found[table.name])))
+            width = len(VALUES[table.name])
+            for key, totals in found[table.name]:
+                params += [*key, *totals[:width]]
+    return texts, params
+
+
 #: Keys a multi-row upsert sends at a time (SQLAlchemy's insertmanyvalues batch).
 UPSERT_BATCH = 1000
 
@@ -347,15 +363,6 @@ def upsert_text(table: sa.Table, rows: int) -> str:
     # Every name is a column of ours and every value a placeholder: nothing of a caller's.
     text = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES {values}"  # noqa: S608
     return text + f" ON CONFLICT ({', '.join(KEYS[table.name])}) DO UPDATE SET {sums}"
-
-
-def add_rows(rows: Sequence[dict[str, Any]]) -> None:
-    """Add what new transaction rows contribute (`post_rows`' bulk insert: the rows as
-    inserted, with their user_id, minor units, no splits or tags)."""
-    sums = no_sums()
-    for row in rows:
-        contribute(sums, row)
-    write(db.session.connection(), sums)
 
 
 def in_category(user_id: int, category_id: int) -> ColumnElement:
