@@ -171,3 +171,37 @@ def test_an_account_delete_that_dies_part_way_reverses_nothing(user, account, sa
     assert user.delete(user.url("accounts", savings["id"])).status_code == 500
     assert count(user) == 1
     assert balances(user, account, savings) == ("70.00", "80.00")
+
+
+def test_a_balance_pushed_past_its_bound_is_a_422_and_leaves_nothing(app, user, account):
+    """The bound is the accounts CHECK, met in the one text after the row (follow_posting):
+    the 422 rolls back the row inserted before it, the rollups and the count with it."""
+    import sqlalchemy as sa
+
+    from app.extensions import db
+
+    # The balance moved by hand to 5.00 above the lowest one allowed, and back at the end.
+    offset = -(9 * 10**17) + 500 - 10_000
+
+    def shift(by: int) -> None:
+        with app.app_context():
+            db.session.execute(
+                sa.text("UPDATE accounts SET balance = balance + :by WHERE id = :id"),
+                {"by": by, "id": account["id"]},
+            )
+            db.session.commit()
+
+    shift(offset)
+    try:
+        body = {"account_id": account["id"], "type": "expense", "amount": "5.01"}
+        response = user.post(user.url("transactions"), json=body)
+        assert response.status_code == 422, response.json
+        assert "beyond" in response.json["message"]
+        assert count(user) == 0
+        assert user.get(user.url("transactions")).json == []
+        created = user.post(user.url("transactions"), json={**body, "amount": "5.00"})
+        assert created.status_code == 201
+    finally:
+        shift(-offset)
+    assert count(user) == 1
+    assert user.balance(account) == "95.00"

@@ -281,7 +281,7 @@ def follow_posting(
 
     On PostgreSQL, for a write's few rollup keys and accounts the session holds no object of
     (whose balances `apply` would set from RETURNING), the three go as one text: one round
-    trip, not three (a create was six statements and a delete five; the floor's four)."""
+    trip, not three (a create was six statements, now four; a delete five, now three)."""
     connection = db.session.connection()
     changes = [list(change) for change in changes]  # read twice: summed here, or by apply
     moves = balance_sums(changes)
@@ -667,9 +667,8 @@ class RowPosting:
 
     def finish(self) -> None:
         """Write what every batch added to the balances, the rollups and the count."""
-        apply([(account_id, delta, status) for (account_id, status), delta in self.moves.items()])
-        rollups.write(db.session.connection(), self.sums)
-        count_transactions(self.user_id, self.added)
+        moves = [(account_id, delta, status) for (account_id, status), delta in self.moves.items()]
+        follow_posting(self.user_id, [moves], self.sums, self.added)
 
 
 def prepared_rows(
