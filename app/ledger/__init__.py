@@ -276,12 +276,14 @@ COUNT_TRANSACTIONS_TEXT = (
 def follow_posting(
     user_id: int, changes: Iterable[Iterable[Move | Effect]], sums: rollups.Sums, count: int
 ) -> None:
-    """What follows a posting's rows (`post_many`'s inserts, `reverse`'s delete): the balance
-    moves (`apply`), the rollup lines (`rollups.write`) and the count (`count_transactions`).
+    """What follows a write's rows (`post_many`'s inserts, `amend`'s change, `reverse`'s
+    delete): the balance moves (`apply`), the rollup lines (`rollups.write`) and the count
+    (`count_transactions`).
 
     On PostgreSQL, for a write's few rollup keys and accounts the session holds no object of
-    (whose balances `apply` would set from RETURNING), the three go as one text: one round
-    trip, not three (a create was six statements, now four; a delete five, now three)."""
+    (whose balances `apply` would set from RETURNING), they go as one text: one round trip,
+    not one a statement (a create was six statements, now four; a delete five, now three; a
+    move to another account seven, now six)."""
     connection = db.session.connection()
     changes = [list(change) for change in changes]  # read twice: summed here, or by apply
     moves = balance_sums(changes)
@@ -898,7 +900,7 @@ def amend(
     changed = [field for field in guarded if getattr(txn, field) != before[field]]
     if changed and not force:
         raise reconciled_conflict(txn, f"changing its {', '.join(changed)}")
-    apply(negated(old_moves), moves_of(txn))
+    follow_posting(user_id, [negated(old_moves), moves_of(txn)], rollups.no_sums(), 0)
     db.session.flush()
     return txn
 
