@@ -632,3 +632,38 @@ def test_generated_import_ids_never_change():
         "bank-7",
         "h:e14d6c3f8a34bb068cd98eb999324018b4628959",
     ]
+
+
+def test_a_bad_row_after_posted_batches_is_a_422_that_writes_nothing(user, monkeypatch):
+    """The file is read and posted a batch at a time: a bad row after some batches went in
+    still lists every problem and leaves nothing (the request's rollback), and a repeated
+    import id in a later batch is still a duplicate."""
+    from app.imports import service
+
+    monkeypatch.setattr(service, "POST_BATCH", 3)
+    account = user.account(opening_balance="0.00")
+    lines = ["Date,Description,Amount,Transaction ID"]
+    lines += [f"2025-01-{day:02d},Row {day},-1.00,id-{day}" for day in range(1, 11)]
+    lines[8] = "2025-01-08,Row 8,lots,id-8"  # the 8th data row: after two whole batches
+    lines.append("2025-01-11,Again,-1.00,id-2")  # id-2 again, three batches later
+    bad = "\n".join(lines).encode()
+    response = upload(user, account, bad)
+    assert response.status_code == 422, response.json
+    assert [error["row"] for error in response.json["errors"]["rows"]] == [8]
+    assert listed(user) == []
+    assert user.balance(account) == "0.00"
+
+    dry = upload(user, account, bad, skip_invalid="true", dry_run="true")
+    assert (dry.json["added"], dry.json["duplicates"]) == (9, 1), dry.json
+    assert listed(user) == []
+
+    skipped = upload(user, account, bad, skip_invalid="true")
+    assert skipped.status_code == 200, skipped.json
+    assert (skipped.json["added"], skipped.json["duplicates"], skipped.json["skipped"]) == (
+        9,
+        1,
+        1,
+    )
+    assert user.balance(account) == "-9.00"
+    again = upload(user, account, bad, skip_invalid="true").json
+    assert (again["added"], again["duplicates"]) == (0, 10)

@@ -291,7 +291,9 @@ def lines(text: str) -> Iterator[str]:
 
 
 def read(text: str, options: CSVOptions, max_rows: int, too_many) -> Statement:
-    """The statement in `text`; `too_many(max_rows)` is raised past `max_rows` data rows."""
+    """The statement in `text`: its header read and its formats detected now, its lines read
+    as the caller iterates `lines` (once), each bad row's problem added to `errors` as it is
+    met; `too_many(max_rows)` is raised past `max_rows` data rows."""
     statement = Statement()
     delimiter = options.delimiter or guess_delimiter(text)
     csv_rows = csv.reader(lines(text), delimiter=delimiter, strict=True)
@@ -329,8 +331,9 @@ def read(text: str, options: CSVOptions, max_rows: int, too_many) -> Statement:
         index = columns.get(role)
         return record[index] if index is not None and index < len(record) else ""
 
-    # The formats are guessed from the first SAMPLE rows; the rest are read as they come, not
-    # held as cells and lines at once (a 100,000-row file's cells were 40 MB).
+    # The formats are guessed from the first SAMPLE rows; the rest are read as the caller
+    # takes the lines, not held as cells and lines at once (a 100,000-row file's lines alone
+    # were 36 MB).
     records = data_records()
     sample = list(itertools.islice(records, SAMPLE))
 
@@ -366,24 +369,26 @@ def read(text: str, options: CSVOptions, max_rows: int, too_many) -> Statement:
         "columns": {role: header[index] for role, index in columns.items()},
     }
     dates: dict[str, date] = {}  # a year of rows has a few hundred distinct dates
-    for number, record in itertools.chain(sample, records):
-        try:
-            raw_date = get_date(record).strip()
-            if raw_date not in dates:
-                try:
-                    dates[raw_date] = check_date(datetime.strptime(raw_date, date_pattern).date())
-                except ValueError as exc:
-                    if isinstance(exc, RowError):
-                        raise
-                    raise RowError(
-                        f"The date {raw_date[:40]!r} is not a date in the format {date_name}."
-                    ) from None
-            value = read_amount(record, cell, amount)
-            statement.lines.append(
-                Line(
+
+    def parsed() -> Iterator[Line]:
+        for number, record in itertools.chain(sample, records):
+            try:
+                raw_date = get_date(record).strip()
+                if raw_date not in dates:
+                    try:
+                        dates[raw_date] = check_date(
+                            datetime.strptime(raw_date, date_pattern).date()
+                        )
+                    except ValueError as exc:
+                        if isinstance(exc, RowError):
+                            raise
+                        raise RowError(
+                            f"The date {raw_date[:40]!r} is not a date in the format {date_name}."
+                        ) from None
+                yield Line(
                     row=number,
                     date=dates[raw_date],
-                    amount=value,
+                    amount=read_amount(record, cell, amount),
                     description=clean_text(
                         get_description(record), "description", DESCRIPTION_LENGTH
                     ),
@@ -392,10 +397,10 @@ def read(text: str, options: CSVOptions, max_rows: int, too_many) -> Statement:
                     or None,
                     currency=get_currency(record).strip().upper() or None,
                 )
-            )
-        except RowError as exc:
-            statement.error(number, str(exc))
-    statement.errors.sort(key=lambda error: error["row"])
+            except RowError as exc:
+                statement.error(number, str(exc))
+
+    statement.lines = parsed()
     return statement
 
 

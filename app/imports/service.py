@@ -1,6 +1,8 @@
 """Import a bank file into one account: read it (app.imports.csvfile / ofxfile), refuse it whole
 if a row is bad (unless told to skip bad rows), leave out the rows already imported, and post
-the rest through the ledger in the request's one transaction.
+the rest through the ledger in the request's one transaction. The lines are read, checked and
+posted a batch at a time; a bad row found after some batches went in is still a 422 that
+leaves nothing, the request's rollback taking them back.
 
 No duplicates, even under concurrency: the account is locked (FOR UPDATE) before its existing
 import ids are read, so a second import of the same file waits for the first to commit, then
@@ -9,6 +11,9 @@ finds every row there. The unique (account_id, import_id) constraint backs this 
 
 from __future__ import annotations
 
+import itertools
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from flask import current_app
@@ -101,24 +106,26 @@ def import_file(
             f"The statement is in {statement.currency} and account {account.id} holds "
             f"{account.currency}."
         )
-    lines = checked_lines(statement, account.currency)
-    listed = statement.errors[:MAX_LISTED_ERRORS]
-    if statement.errors and not skip_invalid:
-        # The message is the first row's problem (app.errors); `errors.rows` lists them.
-        raise Unprocessable("", errors={"rows": listed})
-    assign_import_ids(lines)
     # Lock, then look: a concurrent import of the same file waits here for the first to commit.
     account = ledger.lock_accounts(user_id, [account_id])[account_id]
     check_open(account)
-    new, duplicates = leave_out_imported(account_id, lines)
-    statement.lines.clear()
-    del lines
-    added = tagged = 0
-    posting = ledger.RowPosting(user_id, [account_id])
-    # A batch at a time, all in the request's one transaction: a batch's rows are dicts of
-    # a dozen keys, and 100,000 of them at once were most of an import's peak memory.
-    while new:
-        batch, new[:POST_BATCH] = new[:POST_BATCH], []
+    posting = None if dry_run else ledger.RowPosting(user_id, [account_id])
+    occurrences: Counter[bytes] = Counter()
+    # The ids kept so far, for a dry run; a real one finds the earlier batches' rows in the
+    # database (its own transaction's), so only each batch's need holding (90,000 ids: 12 MB).
+    taken: set[str] = set()
+    added = duplicates = tagged = 0
+    # The file's lines a batch at a time, as they are read: each checked, given its import
+    # id, looked up and posted, all in the request's one transaction. A bad row anywhere
+    # stops the posting (unless it is skipped) and the file is read on for the others'
+    # problems: the 422 then rolls back the batches before it. Lines, rows and ids of
+    # 100,000 rows held at once were most of an import's memory.
+    for batch in batches(checked_lines(statement, account.currency), POST_BATCH):
+        if statement.errors and not skip_invalid:
+            continue
+        assign_import_ids(batch, occurrences)
+        new = leave_out_imported(account_id, batch, taken if dry_run else set())
+        duplicates += len(batch) - len(new)
         rows = [
             {
                 "type": "income" if line.amount > 0 else "expense",
@@ -133,17 +140,22 @@ def import_file(
                 # The bank has it: an imported transaction is cleared, ready to reconcile.
                 "status": "cleared",
             }
-            for line in batch
+            for line in new
         ]
-        del batch
+        del batch, new
         # Rules (app.rules) give uncategorised rows their category, and tags.
         categorise.send("imports", user_id=user_id, rows=rows)
         tags = {row["import_id"]: row.pop("tags") for row in rows if row.get("tags")}
         added, tagged = added + len(rows), tagged + len(tags)
-        if not dry_run:
+        if posting is not None:
             posting.add(rows)
             tag_imported(user_id, account_id, tags)
-    if not dry_run:
+    statement.errors.sort(key=lambda error: error["row"])
+    listed = statement.errors[:MAX_LISTED_ERRORS]
+    if statement.errors and not skip_invalid:
+        # The message is the first row's problem (app.errors); `errors.rows` lists them.
+        raise Unprocessable("", errors={"rows": listed})
+    if posting is not None:
         posting.finish()
         refresh_statistics(added, tagged=tagged)
     return {
@@ -162,9 +174,15 @@ def check_open(account: Account) -> None:
         )
 
 
-def checked_lines(statement: Statement, currency: str) -> list[Line]:
+def batches(lines: Iterable[Line], size: int) -> Iterator[list[Line]]:
+    """`lines` as lists of `size` (the last one shorter), taken as they come."""
+    lines = iter(lines)
+    while batch := list(itertools.islice(lines, size)):
+        yield batch
+
+
+def checked_lines(statement: Statement, currency: str) -> Iterator[Line]:
     """The lines whose currency and amount fit the account; the others become row errors."""
-    good = []
     for line in statement.lines:
         if line.currency and line.currency != currency:
             statement.error(
@@ -176,14 +194,12 @@ def checked_lines(statement: Statement, currency: str) -> list[Line]:
         except money.MoneyError as exc:
             statement.error(line.row, str(exc))
             continue
-        good.append(line)
-    statement.errors.sort(key=lambda error: error["row"])
-    return good
+        yield line
 
 
-def leave_out_imported(account_id: int, lines: list[Line]) -> tuple[list[Line], int]:
-    """(the lines not yet on the account, how many were), a repeated id within the file
-    counting as already there."""
+def leave_out_imported(account_id: int, lines: Sequence[Line], taken: set[str]) -> list[Line]:
+    """The lines not yet on the account, nor taken by an earlier line of the file (`taken`,
+    which the lines kept join): a repeated id within the file counts as already there."""
     ids = [line.import_id for line in lines]
     existing: set[str] = set()
     for start in range(0, len(ids), LOOKUP_CHUNK):
@@ -193,11 +209,11 @@ def leave_out_imported(account_id: int, lines: list[Line]) -> tuple[list[Line], 
         )
     new = []
     for line in lines:
-        if line.import_id in existing:
+        if line.import_id in existing or line.import_id in taken:
             continue
-        existing.add(line.import_id)
+        taken.add(line.import_id)
         new.append(line)
-    return new, len(lines) - len(new)
+    return new
 
 
 def tag_imported(user_id: int, account_id: int, tags: dict[str, list[str]]) -> None:

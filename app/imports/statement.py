@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -42,7 +43,9 @@ class Line:
 
 @dataclass
 class Statement:
-    lines: list[Line] = field(default_factory=list)
+    #: The lines, to be read once: a list (OFX), or read from the file as they are taken
+    #: (CSV), `errors` growing as they go.
+    lines: Iterable[Line] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
     #: What was detected or given (format, encoding, delimiter...), for the answer.
     detected: dict[str, Any] = field(default_factory=dict)
@@ -88,13 +91,14 @@ def canonical_amount(amount: Decimal) -> str:
     return format(amount.normalize(), "f")
 
 
-def assign_import_ids(lines: list[Line]) -> None:
+def assign_import_ids(lines: Iterable[Line], seen: Counter[bytes] | None = None) -> None:
     """Lines without an id from the file get a stable one: a hash of date, amount, description
     and the occurrence of those three within the file, so that two identical coffees on one day
-    are two transactions, and the same file (or an overlapping one) maps to the same ids."""
+    are two transactions, and the same file (or an overlapping one) maps to the same ids.
+    `seen` carries the occurrences from one batch of a file's lines to the next."""
     # Occurrences counted by a 16-byte digest of the three, not the three themselves: a
     # 100,000-row file's keys as tuples of new strings were 13 MB more of its peak memory.
-    seen: Counter[bytes] = Counter()
+    seen = Counter() if seen is None else seen
     for line in lines:
         if line.import_id:
             continue
