@@ -937,12 +937,15 @@ def reverse(
     if is_reconciled(txn) and not force:
         raise reconciled_conflict(txn, "deleting it")
     sums = rollups.no_sums()
+    if row is not None:
+        rollups.contribute(sums, rollups.current(txn), -1)
+    # The balances first: their UPDATEs take the accounts' locks, which every writer holds
+    # before it changes a rollup row (the flush below changes them by SQL); after it, two
+    # concurrent writes deadlocked on the rollups.
+    follow_posting(user_id, [negated(moves_of(txn))], sums, -1)
     if row is None:
         db.session.delete(txn)
         db.session.flush()
-    else:
-        rollups.contribute(sums, rollups.current(txn), -1)
-    follow_posting(user_id, [negated(moves_of(txn))], sums, -1)
 
 
 TRANSACTIONS = Transaction.__table__
