@@ -141,6 +141,21 @@ def runner(app):
     return app.test_cli_runner()
 
 
+@pytest.fixture
+def statements(app):
+    """The SQL statements sent while the test runs, in order (the list may be cleared)."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    sa.event.remove(engine, "before_cursor_execute", record)
+
+
 _names = itertools.count(1)
 
 

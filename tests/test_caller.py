@@ -4,25 +4,9 @@ and a user deleted between the two gets a 401, not a 500."""
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-
-
-@pytest.fixture
-def statements(app):
-    """The SQL sent while the test runs."""
-    sent: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        sent.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    yield sent
-    sa.event.remove(engine, "before_cursor_execute", record)
 
 
 def test_the_profile_is_one_statement_without_the_password_hash(user, statements):

@@ -541,25 +541,6 @@ def test_ranges_ending_today_match_the_rows(recent):
 ROLLUP_TABLES = ("month_totals", "flow_months", "payee_months", "tag_months")
 
 
-@pytest.fixture
-def statements(app):
-    """The SQL statements sent while the block runs: (all, those writing a rollup)."""
-    from sqlalchemy import event
-
-    from app.extensions import db as database
-
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = database.engine
-    event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine, "before_cursor_execute", record)
-
-
 def rollup_round_trips(seen: list[str]) -> int:
     return sum(any(f"INSERT INTO {t}" in s for t in ROLLUP_TABLES) for s in seen)
 

@@ -248,21 +248,6 @@ def test_a_write_answers_the_schemas_dump_of_what_it_wrote(app, ledger_of_everyt
 # --- statements --------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def statements(app):
-    """The SQL statements sent while the block runs."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    sa.event.remove(engine, "before_cursor_execute", record)
-
-
 @pytest.mark.parametrize("size", [1, 5, 40])
 def test_a_page_reads_its_splits_and_tags_in_one_statement_each(user, account, statements, size):
     food = user.category(name="Food")
