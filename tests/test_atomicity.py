@@ -138,17 +138,22 @@ def test_a_delete_that_dies_after_the_first_balance_change_keeps_the_transaction
     assert balances(user, account, savings) == ("70.00", "80.00")
 
 
-def test_a_constraint_violation_on_the_row_after_the_balance_changed_leaves_nothing(
+def test_a_constraint_violation_after_the_balances_changed_leaves_nothing(
     user, account, savings, monkeypatch
 ):
-    # The balances change first; then the row breaks the transfer CHECK when it is written.
-    real_post = ledger.post
+    # The row and its balance moves are written first; then a statement after them (where a
+    # create adds its splits and tags) breaks the transfer CHECK on the row.
+    import sqlalchemy as sa
 
-    def post_then_corrupt(txn, amount, *rest):
-        real_post(txn, amount, *rest)
-        txn.transfer_account_id = txn.account_id
+    from app.extensions import db
 
-    monkeypatch.setattr(ledger, "post", post_then_corrupt)
+    def corrupt_the_row(user_id, **parts):
+        db.session.execute(
+            sa.text("UPDATE transactions SET transfer_account_id = account_id WHERE user_id = :u"),
+            {"u": user_id},
+        )
+
+    monkeypatch.setattr(ledger, "add_parts", corrupt_the_row)
     response = user.post(user.url("transactions"), json=transfer(account, savings))
     assert response.status_code == 409
     assert count(user) == 0

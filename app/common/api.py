@@ -34,6 +34,10 @@ from app.extensions import db
 Precondition = Callable[[Any], None]
 
 
+def no_precondition(obj: Any) -> None:
+    """Nothing to check: a request without If-Match, a write from the CLI or an import."""
+
+
 def commits(view: Callable) -> Callable:
     """Commit the request's one database transaction once `view` has returned."""
 
@@ -147,12 +151,13 @@ class Blueprint(flask_smorest.Blueprint):
     def precondition(self, schema) -> Precondition:
         """The request's If-Match check on a row, as `schema` shows it (a no-op without
         If-Match). A service calls it once it holds the row's lock, so no write slips in
-        between the check and the change."""
+        between the check and the change. Without If-Match, `no_precondition`: a service may
+        then skip building what only the check reads."""
         if_match = request.if_match
+        if not if_match:
+            return no_precondition
 
         def check(obj: Any) -> None:
-            if not if_match:
-                return
             instance = schema() if isinstance(schema, type) else schema
             if self._generate_etag(instance.dump(obj)) not in if_match:
                 raise PreconditionFailed(STALE_ETAG.format(name=type(obj).__name__.lower()))

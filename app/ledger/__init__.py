@@ -1,12 +1,13 @@
 """The ledger: the only way money moves.
 
-Every feature that changes a balance or the transactions behind it (the API, and imports,
-recurring postings and splits to come) calls this API: `open_account`, `change_account`,
-`close_account`, `post` / `post_many`, `amend`, `reverse`, `reconcile`, and `rebuild` for
-repairs. It keeps three columns per account in step with the transactions: `balance`, and the
-`cleared_balance` and `reconciled_balance` that count only the sides of that status; and the
-monthly rollups the reports read (app.ledger.rollups: month_totals, payee_months,
-tag_months), moved in the same database transaction as the rows they total.
+Every feature that changes a balance or the transactions behind it (the API, imports,
+recurring postings, restores) calls this API: `open_account`, `change_account`,
+`close_account`, `post_row` (one new row, read back) / `post_many` (Transaction objects) /
+`post_rows` (bulk), `amend`, `reverse`, `reconcile`, and `rebuild` for repairs. It keeps three
+columns per account in step with the transactions: `balance`, and the `cleared_balance` and
+`reconciled_balance` that count only the sides of that status; and the monthly rollups the
+reports read (app.ledger.rollups: month_totals, payee_months, tag_months), moved in the same
+database transaction as the rows they total.
 
 The write protocol, the same for every writer so that no two requests deadlock:
 1. lock the transaction row(s) being changed (SELECT ... FOR UPDATE, or a DELETE ...
@@ -25,15 +26,27 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import itertools
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Row,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import lazyload, make_transient_to_detached
@@ -42,6 +55,7 @@ from sqlalchemy.orm.util import identity_key
 
 from app.accounts.models import Account
 from app.common import money
+from app.common.api import Precondition, no_precondition
 from app.common.db import utcnow
 from app.common.errors import Conflict, NotFound, Unprocessable
 from app.common.unset import UNSET
@@ -76,8 +90,8 @@ __all__ = [
     "effects_of",
     "lock_accounts",
     "open_account",
-    "post",
     "post_many",
+    "post_row",
     "post_rows",
     "RowPosting",
     "rebuild",
@@ -95,12 +109,6 @@ in_category = rollups.in_category
 #: the rows and the rollups.
 add_tags = rollups.add_tags
 add_parts = rollups.add_parts
-
-Precondition = Callable[[Any], None]
-
-
-def no_precondition(row: Any) -> None:
-    """Writes from the CLI, imports and the like check nothing on the locked row."""
 
 
 # --- locks and balances ------------------------------------------------------------------------
@@ -538,15 +546,6 @@ def check_side_status(type_: str, transfer_status: str | None) -> None:
         raise Unprocessable("Only transfers have a transfer_status.", field="transfer_status")
 
 
-def post(txn: Transaction, amount: Decimal, transfer_amount: Decimal | None = None) -> Transaction:
-    """Record the new transaction `txn` (its user, type, account_id and transfer_account_id
-    set, and its status, pending if not) for `amount` in its account's currency (and, for a
-    transfer, `transfer_amount` in its destination's: needed when the currencies differ); its
-    accounts' balances move with it."""
-    post_many(txn.user_id, [(txn, amount, transfer_amount)])
-    return txn
-
-
 def post_many(user_id: int, entries: Sequence[tuple]) -> None:
     """Record many new transactions of one user at once: one lock per account, one balance
     update per account, one count update. Each entry is `(txn, amount)` or, for a transfer
@@ -649,13 +648,16 @@ class RowPosting:
         self.sums = rollups.no_sums()
         self.added = 0
 
-    def add(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Check and insert `rows` (as `post_rows` describes them)."""
+    def add(
+        self, rows: Sequence[dict[str, Any]], returning: Sequence[ColumnElement] = ()
+    ) -> list[Row]:
+        """Check and insert `rows` (as `post_rows` describes them); with `returning`, by an
+        INSERT that reads those columns of the new rows back, in the order given (else by
+        COPY, which reads nothing back)."""
         if not rows:
-            return
+            return []
         for row in rows:
-            check_shape(row["type"], row["account_id"], row.get("transfer_account_id"))
-            check_side_status(row["type"], row.get("transfer_status"))
+            check_row(row)
         sources = {row["account_id"] for row in rows}
         used = sources | {row["transfer_account_id"] for row in rows} - {None}
         if not used <= self.accounts.keys():
@@ -663,14 +665,49 @@ class RowPosting:
             raise RuntimeError("RowPosting: a row names an account not locked at the start")
         check_open(self.accounts, sources, "account_id")
         check_open(self.accounts, used - sources, "transfer_account_id")
-        # Built as COPY reads them: PostgreSQL inserts one batch while Python prepares the next.
-        insert_many(prepared_rows(self.user_id, rows, self.accounts, self.moves, self.sums))
+        prepared = prepared_rows(self.user_id, rows, self.accounts, self.moves, self.sums)
         self.added += len(rows)
+        if returning:
+            statement = inserting(tuple(returning))
+            return db.session.connection().execute(statement, list(prepared)).all()
+        # Built as COPY reads them: PostgreSQL inserts one batch while Python prepares the next.
+        insert_many(prepared)
+        return []
 
     def finish(self) -> None:
         """Write what every batch added to the balances, the rollups and the count."""
         moves = [(account_id, delta, status) for (account_id, status), delta in self.moves.items()]
         follow_posting(self.user_id, [moves], self.sums, self.added)
+
+
+def check_row(row: dict[str, Any]) -> None:
+    """A new row's shape: its type's accounts, and a destination status only on a transfer."""
+    check_shape(row["type"], row["account_id"], row.get("transfer_account_id"))
+    check_side_status(row["type"], row.get("transfer_status"))
+
+
+@functools.cache
+def inserting(returning: tuple[ColumnElement, ...]) -> Insert:
+    """An INSERT of transactions that reads `returning` back, built once for each choice of
+    columns (a statement built per request costs its cache key again every time)."""
+    return insert(TRANSACTIONS).returning(*returning, sort_by_parameter_order=True)
+
+
+def post_row(user_id: int, row: dict[str, Any], returning: Sequence[ColumnElement]) -> Row:
+    """Record one new transaction, given as `post_rows` describes a row but with any status
+    but reconciled, and read it back: `returning`, columns of the new row.
+
+    A create's way, without an ORM object: building one, keeping it in the session and
+    expiring it at the commit cost more Python than the create's four statements did."""
+    check_row(row)
+    check_status(row.get("status"), "status")
+    check_status(row.get("transfer_status"), "transfer_status")
+    if row["type"] != "transfer" and row.get("transfer_amount") is not None:
+        raise Unprocessable("Only transfers have a transfer_amount.", field="transfer_amount")
+    posting = RowPosting(user_id, {row["account_id"], row.get("transfer_account_id")} - {None})
+    [inserted] = posting.add([row], returning)
+    posting.finish()
+    return inserted
 
 
 def prepared_rows(
@@ -927,13 +964,19 @@ def reverse(
     )
     if row is None:  # it has parts, or is not the caller's (or is gone): the locking way
         txn = lock_transaction(user_id, transaction_id)
+        precondition(txn)
     else:
-        txn = Transaction(
-            **{key: row._mapping[column] for key, column in TRANSACTION_COLUMNS},
-            splits=[],
-            tag_rows=[],
-        )
-    precondition(txn)
+        # The deleted row, read as a Transaction is below (its columns by attribute), with no
+        # object built: only an If-Match check needs one, for the schema's dump.
+        txn = row
+        if precondition is not no_precondition:
+            precondition(
+                Transaction(
+                    **{key: row._mapping[column] for key, column in TRANSACTION_COLUMNS},
+                    splits=[],
+                    tag_rows=[],
+                )
+            )
     if is_reconciled(txn) and not force:
         raise reconciled_conflict(txn, "deleting it")
     sums = rollups.no_sums()

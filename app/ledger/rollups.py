@@ -379,8 +379,10 @@ def add_parts(
 ) -> None:
     """Insert tags ({transaction_id, tag, user_id}) and splits ({transaction_id, user_id,
     category_id, amount, note}) by Core, for transactions that have none yet (an import's
-    rows, a restore's, just inserted), and move the rollups with them: the split
+    rows, a restore's, a create's, just inserted), and move the rollups with them: the split
     transactions' category lines (taken out whole, put back by part), the tags' amounts."""
+    if not (tags or splits):
+        return
     connection = db.session.connection()
     split_ids = sorted({value["transaction_id"] for value in splits})
     tag_ids = sorted({value["transaction_id"] for value in tags})

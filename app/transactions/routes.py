@@ -63,8 +63,9 @@ class TransactionList(MethodView):
         replay = idempotency.replay_or_claim(user_id, headers.get("idempotency_key"))
         if replay is not None:
             return replay
-        txn = service.create(user_id, **data, apply_rules=args["apply_rules"])
-        return idempotency.record(rows.of(txn), 201)
+        return idempotency.record(
+            service.create(user_id, **data, apply_rules=args["apply_rules"]), 201
+        )
 
 
 @blp.route("/export")

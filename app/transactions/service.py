@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
 
 from app import ledger
 from app.categories.models import Category
@@ -17,6 +19,7 @@ from app.common.errors import Unprocessable
 from app.common.events import categorise
 from app.common.unset import UNSET
 from app.extensions import db
+from app.transactions import rows
 from app.transactions.models import Transaction, TransactionSplit, TransactionTag
 
 Precondition = ledger.Precondition
@@ -40,9 +43,13 @@ def create(
     splits: list[dict] = (),
     tags: list[str] = (),
     recurring_id: int | None = None,
-) -> Transaction:
-    """Record a transaction; a new one is pending unless `status` says cleared (it is in the
-    tracker, not yet seen at the bank), and a transfer's destination side has its status."""
+) -> dict[str, Any]:
+    """Record a transaction and answer it as its JSON (app.transactions.rows); a new one is
+    pending unless `status` says cleared (it is in the tracker, not yet seen at the bank), and
+    a transfer's destination side has its status.
+
+    By Core, not as a Transaction object (ledger.post_row): its row is inserted and read back,
+    its splits and tags added after it (ledger.add_parts), all in the request's transaction."""
     check_category(user_id, category_id)
     if apply_rules:
         # The user's rules (app.rules) may give it a category (unless it has one, or splits)
@@ -59,30 +66,43 @@ def create(
             category_id = row["category_id"]
         tags = row["tags"]
     check_splits(user_id, type, category_id, splits)
-    txn = Transaction(
-        user_id=user_id,
-        type=type,
-        account_id=account_id,
-        transfer_account_id=transfer_account_id,
-        status=status,
-        transfer_status=transfer_status,
-        date=date or datetime.now(UTC).date(),
-        description=description,
-        payee=payee,
-        category_id=category_id,
-        recurring_id=recurring_id,
-        # Known empty: setting them once it is flushed would load them first (two SELECTs).
-        splits=[],
-        tag_rows=[],
+    values = ledger.post_row(
+        user_id,
+        {
+            "type": type,
+            "account_id": account_id,
+            "transfer_account_id": transfer_account_id,
+            "amount": amount,
+            "transfer_amount": transfer_amount,
+            "status": status,
+            "transfer_status": transfer_status,
+            "date": date or datetime.now(UTC).date(),
+            "description": description,
+            "payee": payee,
+            "category_id": category_id,
+            "recurring_id": recurring_id,
+        },
+        rows.COLUMNS,
     )
-    ledger.post(txn, amount, transfer_amount)
-    # Posted with none; setting an empty list again would still make the flush run.
-    if splits:
-        set_splits(txn, splits)
-    if tags:
-        set_tags(txn, tags)
-    db.session.flush()
-    return txn
+    txn_id, currency = values.id, values.currency
+    parts = [
+        {
+            "transaction_id": txn_id,
+            "user_id": user_id,
+            "category_id": split["category_id"],
+            "amount": ledger.minor_units(split["amount"], currency, "splits"),
+            "note": split.get("note", ""),
+        }
+        for split in splits
+    ]
+    check_sum(values.amount, currency, [part["amount"] for part in parts])
+    tags = sorted(set(tags))  # in alphabetical order, as documented and as a GET reads them
+    ledger.add_parts(
+        user_id,
+        splits=parts,
+        tags=[{"transaction_id": txn_id, "user_id": user_id, "tag": tag} for tag in tags],
+    )
+    return rows.as_json(values, [SimpleNamespace(**part) for part in parts], tags)
 
 
 def update(
@@ -137,7 +157,7 @@ def update(
     elif txn.splits:
         # The parts there are must still fit what the transaction became.
         check_splits(user_id, txn.type, txn.category_id, txn.splits)
-        check_sum(txn, [split.amount for split in txn.splits])
+        check_sum(txn.amount, txn.currency, [split.amount for split in txn.splits])
     if tags is not UNSET:
         set_tags(txn, tags)
     db.session.flush()
@@ -175,14 +195,13 @@ def check_splits(user_id: int, type_: str, category_id: int | None, splits) -> N
             check_category(user_id, split["category_id"])
 
 
-def check_sum(txn: Transaction, amounts: list[int]) -> None:
+def check_sum(amount: int, currency: str, parts: list[int]) -> None:
     """The parts add up exactly to the amount, in minor units of the transaction's currency."""
-    if amounts and sum(amounts) != txn.amount:
-        currency = txn.currency
+    if parts and sum(parts) != amount:
         raise Unprocessable(
-            f"The splits add up to {money.format_minor(sum(amounts), currency)} {currency}; "
+            f"The splits add up to {money.format_minor(sum(parts), currency)} {currency}; "
             f"they must add up exactly to the amount, "
-            f"{money.format_minor(txn.amount, currency)} {currency}.",
+            f"{money.format_minor(amount, currency)} {currency}.",
             field="splits",
         )
 
@@ -190,7 +209,7 @@ def check_sum(txn: Transaction, amounts: list[int]) -> None:
 def set_splits(txn: Transaction, splits: list[dict]) -> None:
     """Replace the transaction's parts (after the ledger set its amount and currency)."""
     amounts = [ledger.minor_units(split["amount"], txn.currency, "splits") for split in splits]
-    check_sum(txn, amounts)
+    check_sum(txn.amount, txn.currency, amounts)
     txn.splits = [
         TransactionSplit(
             user_id=txn.user_id,
