@@ -33,6 +33,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from operator import itemgetter
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
@@ -291,7 +292,7 @@ def follow_posting(
     On PostgreSQL, for a write's few rollup keys and accounts the session holds no object of
     (whose balances `apply` would set from RETURNING), they go as one text: one round trip,
     not one a statement (a create was six statements, now four; a delete five, now three; a
-    move to another account seven, now six)."""
+    move to another account seven, now five with its change written by Core)."""
     connection = db.session.connection()
     changes = [list(change) for change in changes]  # read twice: summed here, or by apply
     moves = balance_sums(changes)
@@ -870,16 +871,25 @@ def amend(
     status: str = UNSET,
     transfer_status: str = UNSET,
     force: bool = False,
-) -> Transaction:
+    fields: dict[str, Any] | None = None,
+    parts: bool = False,
+) -> Transaction | SimpleNamespace:
     """Lock the transaction and change what it does to balances (any of type, accounts,
-    amounts, date and statuses; UNSET keeps one as it is): the old effect is reversed and the
-    new one applied. A reconciled side keeps its RECONCILED_FIELDS (409) unless `force`.
-    Returns the locked transaction, for the caller to change its other fields."""
+    amounts, date and statuses; UNSET keeps one as it is) and the `fields` that move no
+    balance (description, payee, category_id: names and values): the old effect is reversed
+    and the new one applied. A reconciled side keeps its RECONCILED_FIELDS (409) unless
+    `force`.
+
+    A transaction without splits or tags, whose caller changes none (`parts` false), is read,
+    changed and written back by Core, as a plain object of its columns (`splits` and `tags`
+    empty), its rollup lines moved from its columns before and after; any other is the
+    session's Transaction, for the caller to change its parts (the flush moves their rollups).
+    Returns the changed transaction."""
     for value, field in ((status, "status"), (transfer_status, "transfer_status")):
         if value is not UNSET:
             check_status(value, field)
-    txn = lock_transaction(user_id, transaction_id)
-    precondition(txn)
+    txn = lock_for_change(user_id, transaction_id, parts, precondition)
+    old_row = None if isinstance(txn, Transaction) else dict(vars(txn))
     before = {field: getattr(txn, field) for field in RECONCILED_FIELDS}
     new_type = txn.type if type is UNSET else type
     new_account = txn.account_id if account_id is UNSET else account_id
@@ -937,9 +947,68 @@ def amend(
     changed = [field for field in guarded if getattr(txn, field) != before[field]]
     if changed and not force:
         raise reconciled_conflict(txn, f"changing its {', '.join(changed)}")
-    follow_posting(user_id, [negated(old_moves), moves_of(txn)], rollups.no_sums(), 0)
-    db.session.flush()
+    for name, value in (fields or {}).items():
+        setattr(txn, name, value)
+    sums = rollups.no_sums()
+    if old_row is not None:
+        rollups.contribute(sums, old_row, -1)
+        rollups.contribute(sums, vars(txn))
+    follow_posting(user_id, [negated(old_moves), moves_of(txn)], sums, 0)
+    if old_row is None:
+        db.session.flush()
+        return txn
+    changes = {
+        COLUMN_NAMES[key]: getattr(txn, key)
+        for key, _ in TRANSACTION_COLUMNS
+        if getattr(txn, key) != old_row[key]
+    }
+    if changes:
+        # updated_at by its onupdate, as the ORM would set it: only when something changed.
+        txn.updated_at = (
+            db.session.connection().execute(UPDATE_ROW, {"txn_id": txn.id, **changes}).scalar_one()
+        )
     return txn
+
+
+#: The columns of a Transaction as `lock_for_change` reads them, and how a change is written.
+LOCK_ROW = (
+    select(
+        *Transaction.__table__.c,
+        exists().where(TransactionSplit.transaction_id == Transaction.id).label("has_splits"),
+        exists().where(TransactionTag.transaction_id == Transaction.id).label("has_tags"),
+    )
+    .where(Transaction.id == bindparam("id"), Transaction.user_id == bindparam("user"))
+    .with_for_update(of=Transaction.__table__)
+)
+UPDATE_ROW = (
+    update(Transaction.__table__)
+    .where(Transaction.__table__.c.id == bindparam("txn_id"))
+    .returning(Transaction.__table__.c.updated_at)
+)
+
+
+def lock_for_change(
+    user_id: int, transaction_id: int, parts: bool, precondition: Precondition
+) -> Transaction | SimpleNamespace:
+    """`lock_transaction`, then the caller's precondition: the row as a plain object of its
+    columns if it has no splits or tags and the caller changes none (`amend`), else the
+    session's Transaction."""
+    row = (
+        db.session.connection()
+        .execute(LOCK_ROW, {"id": transaction_id, "user": user_id})
+        .one_or_none()
+    )
+    if row is None:
+        raise NotFound(f"Transaction {transaction_id} not found.")
+    if parts or row.has_splits or row.has_tags:
+        txn = lock_transaction(user_id, transaction_id)  # locked already: read as an object
+        precondition(txn)
+        return txn
+    values = {key: row._mapping[column] for key, column in TRANSACTION_COLUMNS}
+    if precondition is not no_precondition:
+        # If-Match: the schema's dump of the row as a Transaction (its ETag).
+        precondition(Transaction(**values, splits=[], tag_rows=[]))
+    return SimpleNamespace(**values, splits=[], tags=[])
 
 
 def reverse(

@@ -124,11 +124,14 @@ def update(
     force: bool = False,
     splits: list[dict] = UNSET,
     tags: list[str] = UNSET,
-) -> Transaction:
+) -> Any:
     """Change the fields given (UNSET: as it was); balances follow through the ledger, which
-    also guards a reconciled transaction's amounts, accounts, type, date and status (`force`)."""
+    also guards a reconciled transaction's amounts, accounts, type, date and status (`force`).
+    Returns the transaction (a Transaction, or its columns as a plain object: ledger.amend),
+    for app.transactions.rows to show."""
     if category_id is not UNSET:
         check_category(user_id, category_id)
+    given = (("description", description), ("payee", payee), ("category_id", category_id))
     txn = ledger.amend(
         user_id,
         transaction_id,
@@ -142,13 +145,11 @@ def update(
         status=status,
         transfer_status=transfer_status,
         force=force,
+        fields={name: value for name, value in given if value is not UNSET},
+        parts=splits is not UNSET or tags is not UNSET,
     )
-    if description is not UNSET:
-        txn.description = description
-    if payee is not UNSET:
-        txn.payee = payee
-    if category_id is not UNSET:
-        txn.category_id = category_id
+    if not isinstance(txn, Transaction):
+        return txn  # written by the ledger: no parts before or after
     if splits is not UNSET:
         if splits and category_id is UNSET:
             txn.category_id = None  # now in its parts
