@@ -382,3 +382,18 @@ def test_responses_are_json_in_utf8(user):
 
     assert response.mimetype == "application/json"
     assert "Épicerie ☕" in response.get_data().decode("utf-8")
+
+
+def test_there_is_no_cookie_session(app, user):
+    """A bearer token says who calls: no request opens a signed cookie session, and none is
+    ever sent (app.NoCookieSession), so nothing can come to depend on one unseen."""
+    import flask
+
+    response = user.get("/users/me/")
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    with app.test_request_context("/users/me/"):
+        assert app.session_interface.open_session(app, flask.request) is None
+        assert app.session_interface.is_null_session(app.session_interface.make_null_session(app))
+        with pytest.raises(RuntimeError):
+            flask.session["user"] = 1  # a NullSession refuses writes
