@@ -101,9 +101,14 @@ CALLER_COLUMNS = [
         "base_currency",
     )
 ]
+#: A token is checked against at most three blocklist keys (its jti, its family, its refresh
+#: token's jti), each NULL when it has none: three fixed parameters, not an expanding IN,
+#: whose rendering per request was ~3 % of a `GET /users/me/` (profiled in a gunicorn worker).
 TOKEN_USER = select(
     *CALLER_COLUMNS,
-    exists().where(RevokedToken.jti.in_(bindparam("jtis", expanding=True))).label("revoked"),
+    exists()
+    .where(RevokedToken.jti.in_([bindparam("jti"), bindparam("family"), bindparam("refresh")]))
+    .label("revoked"),
 ).where(User.id == bindparam("user_id"))
 
 
@@ -123,16 +128,13 @@ def token_user(payload: dict) -> tuple[Row | None, bool]:
         user_id = None
     user, revoked = None, False
     if user_id is not None and 0 < user_id <= MAX_ID:
-        jtis = [payload["jti"]]
-        if payload.get("fam"):
-            jtis.append(family_key(payload["fam"]))
-        if payload.get("rjti"):
-            jtis.append(payload["rjti"])
-        user = (
-            db.session.connection()
-            .execute(TOKEN_USER, {"user_id": user_id, "jtis": jtis})
-            .one_or_none()
-        )
+        keys = {
+            "user_id": user_id,
+            "jti": payload["jti"],
+            "family": family_key(payload["fam"]) if payload.get("fam") else None,
+            "refresh": payload.get("rjti") or None,
+        }
+        user = db.session.connection().execute(TOKEN_USER, keys).one_or_none()
         if user is not None:
             revoked = user.revoked
     g.token_user = (payload, user, revoked)
