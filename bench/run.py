@@ -127,7 +127,11 @@ def worker_rss_mb(master: subprocess.Popen) -> list[float]:
     children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
     sizes = []
     for pid in children:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except FileNotFoundError:
+            continue  # a worker gunicorn just replaced (gunicorn.conf.py's post_request)
+        for line in status.splitlines():
             if line.startswith("VmRSS:"):
                 sizes.append(int(line.split()[1]) / 1024)
     return sizes
