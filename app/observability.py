@@ -115,19 +115,21 @@ def finish_request(response: Response) -> Response:
     started = g.get("request_started")
     duration = time.perf_counter() - started if started is not None else 0.0
     template = path_template()
-    request_log.info(
-        "%s %s %s",
-        request.method,
-        template,
-        response.status_code,
-        extra={
-            "method": request.method,
-            "path": template,
-            "status": response.status_code,
-            "duration_ms": round(duration * 1000, 2),
-            "user_id": authenticated_user_id(),
-        },
-    )
+    # The line's fields only when it is written (LOG_LEVEL=WARNING writes none).
+    if request_log.isEnabledFor(logging.INFO):
+        request_log.info(
+            "%s %s %s",
+            request.method,
+            template,
+            response.status_code,
+            extra={
+                "method": request.method,
+                "path": template,
+                "status": response.status_code,
+                "duration_ms": round(duration * 1000, 2),
+                "user_id": authenticated_user_id(),
+            },
+        )
     response.headers[REQUEST_ID_HEADER] = g.get("request_id") or request_id_from(None)
     metrics = current_app.extensions.get("prometheus_metrics")
     if metrics is not None:
