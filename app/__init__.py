@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+
 import swagger_ui_bundle
 from flask import Flask, send_from_directory
 from flask.sessions import SessionInterface
@@ -19,11 +22,39 @@ from app.observability import register_observability
 from config import Config, get_config
 
 
+class App(Flask):
+    """Flask, asking once per function whether it is a coroutine function.
+
+    Flask asks again for every hook and view it runs (`ensure_sync`): ~20 times a request, ~3 %
+    of a delete's Python in a gunicorn worker's profile, through inspect's unwrapping. A
+    function's answer never changes; a bound method's is its function's. At most
+    ENSURE_SYNC_CACHE functions are remembered, so a caller that made new ones per request
+    could not grow it without bound."""
+
+    ENSURE_SYNC_CACHE = 4096
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.coroutine_functions: dict[Callable, bool] = {}
+
+    def ensure_sync(self, func: Callable) -> Callable:
+        key = getattr(func, "__func__", func)
+        try:
+            is_coroutine = self.coroutine_functions[key]
+        except KeyError:
+            is_coroutine = inspect.iscoroutinefunction(func)
+            if len(self.coroutine_functions) < self.ENSURE_SYNC_CACHE:
+                self.coroutine_functions[key] = is_coroutine
+        except TypeError:  # unhashable: asked every time, as Flask does
+            is_coroutine = inspect.iscoroutinefunction(func)
+        return self.async_to_sync(func) if is_coroutine else func
+
+
 def create_app(config: Config | str | None = None) -> Flask:
     """Build the app; `config` is a Config instance, an APP_ENV name, or None for APP_ENV."""
     config = config if isinstance(config, Config) else get_config(config)
     config.check()
-    app = Flask(__name__, instance_relative_config=True)
+    app = App(__name__, instance_relative_config=True)
     app.json = JSONProvider(app)
     app.session_interface = NoCookieSession()
     app.config.from_object(config)

@@ -397,3 +397,32 @@ def test_there_is_no_cookie_session(app, user):
         assert app.session_interface.is_null_session(app.session_interface.make_null_session(app))
         with pytest.raises(RuntimeError):
             flask.session["user"] = 1  # a NullSession refuses writes
+
+
+def test_ensure_sync_asks_once_per_function_and_still_refuses_nothing(app, user):
+    """app.App remembers whether a function is a coroutine function: a plain one comes back as
+    it is, an `async def` still goes to Flask's async_to_sync, and serving requests does not
+    grow what it remembers."""
+
+    def plain():
+        return 1
+
+    async def coroutine():
+        return 1
+
+    assert app.ensure_sync(plain) is plain
+    assert app.coroutine_functions[plain] is False
+    try:
+        wrapped = app.ensure_sync(coroutine)
+    except RuntimeError as error:  # without asgiref, Flask's own refusal: it got there
+        assert "async" in str(error)
+    else:
+        assert wrapped is not coroutine
+    assert app.coroutine_functions[coroutine] is True
+    user.get("/users/me/")
+    user.get(user.url("transactions"))
+    remembered = len(app.coroutine_functions)
+    for _ in range(20):
+        assert user.get("/users/me/").status_code == 200
+        user.get(user.url("transactions"))
+    assert len(app.coroutine_functions) == remembered
