@@ -426,3 +426,25 @@ def test_ensure_sync_asks_once_per_function_and_still_refuses_nothing(app, user)
         assert user.get("/users/me/").status_code == 200
         user.get(user.url("transactions"))
     assert len(app.coroutine_functions) == remembered
+
+
+def test_a_security_header_the_view_set_is_kept(app):
+    """security_headers adds each header only where the response has none of that name (in
+    any case), as Headers.setdefault would."""
+    from flask import Response
+
+    from app.common.http import security_headers
+
+    with app.test_request_context("/users/me/"):
+        response = security_headers(
+            Response(
+                "x",
+                headers={"cache-control": "private, max-age=60", "X-Frame-Options": "SAMEORIGIN"},
+            )
+        )
+    assert response.headers.getlist("Cache-Control") == ["private, max-age=60"]
+    assert response.headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert (
+        response.headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+    )
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
