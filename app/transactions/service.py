@@ -146,7 +146,7 @@ def update(
         transfer_status=transfer_status,
         force=force,
         fields={name: value for name, value in given if value is not UNSET},
-        parts=splits is not UNSET or tags is not UNSET,
+        changing_parts=splits is not UNSET or tags is not UNSET,
     )
     if not isinstance(txn, Transaction):
         return txn  # written by the ledger: no parts before or after
