@@ -350,11 +350,13 @@ def test_the_username_of_a_deleted_user_can_be_registered_again(client, user):
 
 
 def test_a_token_verified_before_is_refused_once_it_expires(app, client, make_user, monkeypatch):
-    monkeypatch.setitem(app.config, "JWT_ACCESS_TOKEN_EXPIRES", timedelta(seconds=1))
+    # Two seconds, not one: `exp` is in whole seconds (issued at x.999 with one second to live,
+    # a token expired at x+1, a millisecond later: this test failed once under CI's load).
+    monkeypatch.setitem(app.config, "JWT_ACCESS_TOKEN_EXPIRES", timedelta(seconds=2))
     user = make_user()
     assert client.get("/users/me/", headers=bearer(user.token)).status_code == 200
     assert client.get("/users/me/", headers=bearer(user.token)).status_code == 200
-    time.sleep(1.2)
+    time.sleep(2.2)
     response = client.get("/users/me/", headers=bearer(user.token))
     assert_unauthorized(response)
     assert "expired" in response.json["message"].lower()
