@@ -395,6 +395,16 @@ def test_moving_a_tagged_transaction_reads_its_tags_for_the_rollups(user, accoun
     assert sum(rollup_text(s) for s in statements) == 2
 
 
+def test_changing_a_transactions_tags_locks_its_row_once(user, account, statements):
+    txn = user.transaction(account)
+    statements.clear()
+    response = user.patch(user.url("transactions", txn["id"]), json={"tags": ["a"]})
+    assert response.status_code == 200
+    assert response.json["tags"] == ["a"]
+    # Its parts change: read as the session's Transaction at once, not first by Core.
+    assert sum("FOR UPDATE OF transactions" in s for s in statements) == 1, statements
+
+
 def rows_of(user, table: str) -> int:
     app = user.client.application
     with app.app_context():

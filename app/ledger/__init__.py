@@ -697,7 +697,7 @@ def post_row(user_id: int, row: dict[str, Any], returning: Sequence[ColumnElemen
 
     A create's way, without an ORM object: building one, keeping it in the session and
     expiring it at the commit cost more Python than the create's four statements did."""
-    check_row(row)
+    check_row(row)  # before the accounts' locks, as post_many: a malformed row is a 422 first
     check_status(row.get("status"), "status")
     check_status(row.get("transfer_status"), "transfer_status")
     if row["type"] != "transfer" and row.get("transfer_amount") is not None:
@@ -987,22 +987,34 @@ def lock_for_change(
     """`lock_transaction`, then the caller's precondition: the row as a plain object of its
     columns if it has no splits or tags and the caller changes none (`amend`), else the
     session's Transaction."""
-    row = (
-        db.session.connection()
-        .execute(LOCK_ROW, {"id": transaction_id, "user": user_id})
-        .one_or_none()
-    )
-    if row is None:
-        raise NotFound(f"Transaction {transaction_id} not found.")
-    if changing_parts or row.has_splits or row.has_tags:
-        txn = lock_transaction(user_id, transaction_id)  # locked already: read as an object
+    row = None
+    if not changing_parts:
+        row = (
+            db.session.connection()
+            .execute(LOCK_ROW, {"id": transaction_id, "user": user_id})
+            .one_or_none()
+        )
+        if row is None:
+            raise NotFound(f"Transaction {transaction_id} not found.")
+    if row is None or row.has_splits or row.has_tags:
+        # Its parts change, or it has some: the session's object (locked already, if read).
+        txn = lock_transaction(user_id, transaction_id)
         precondition(txn)
         return txn
-    values = {key: row._mapping[column] for key, column in TRANSACTION_COLUMNS}
+    check_on_row(precondition, row)
+    return SimpleNamespace(**columns_of(row), splits=[], tags=[])
+
+
+def columns_of(row: Row) -> dict[str, Any]:
+    """A Core row of every Transaction column, as the Transaction's attributes."""
+    return {key: row._mapping[column] for key, column in TRANSACTION_COLUMNS}
+
+
+def check_on_row(precondition: Precondition, row: Row) -> None:
+    """The caller's precondition on a transaction without parts read as a Core row: an If-Match
+    check dumps it as a Transaction (its ETag), built only then."""
     if precondition is not no_precondition:
-        # If-Match: the schema's dump of the row as a Transaction (its ETag).
-        precondition(Transaction(**values, splits=[], tag_rows=[]))
-    return SimpleNamespace(**values, splits=[], tags=[])
+        precondition(Transaction(**columns_of(row), splits=[], tag_rows=[]))
 
 
 def reverse(
@@ -1029,17 +1041,9 @@ def reverse(
         txn = lock_transaction(user_id, transaction_id)
         precondition(txn)
     else:
-        # The deleted row, read as a Transaction is below (its columns by attribute), with no
-        # object built: only an If-Match check needs one, for the schema's dump.
+        # The deleted row, read below as a Transaction would be (its columns by attribute).
         txn = row
-        if precondition is not no_precondition:
-            precondition(
-                Transaction(
-                    **{key: row._mapping[column] for key, column in TRANSACTION_COLUMNS},
-                    splits=[],
-                    tag_rows=[],
-                )
-            )
+        check_on_row(precondition, row)
     if is_reconciled(txn) and not force:
         raise reconciled_conflict(txn, "deleting it")
     sums = rollups.no_sums()
