@@ -76,14 +76,15 @@ def post_request(worker, req, environ, resp):
     large = (length.isdigit() and int(length) >= TRIM_AFTER_BYTES) or (
         getattr(resp, "sent", 0) >= TRIM_AFTER_BYTES
     )
-    if LIBC is not None and (large or grown(worker) >= RECYCLE_GROWTH_BYTES > 0):
+    over = over_bound(worker)
+    if LIBC is not None and (large or over):
         LIBC.malloc_trim(0)
-    growth = grown(worker)
-    if RECYCLE_GROWTH_BYTES and growth >= RECYCLE_GROWTH_BYTES:
+        over = over_bound(worker)  # read again: what the trim gave back
+    if over:
         worker.log.info(
             "Worker %s is %d MB larger than when it started: replacing it",
             os.getpid(),
-            growth >> 20,
+            grown(worker) >> 20,
         )
         worker.alive = False  # gunicorn's own way to retire a worker after this request
 
@@ -96,6 +97,10 @@ def rss_bytes(worker) -> int | None:
         return int(os.pread(worker.statm, 64, 0).split()[1]) * PAGE_SIZE
     except (OSError, ValueError, IndexError):
         return None
+
+
+def over_bound(worker) -> bool:
+    return bool(RECYCLE_GROWTH_BYTES) and grown(worker) >= RECYCLE_GROWTH_BYTES
 
 
 def grown(worker) -> int:
